@@ -1,0 +1,93 @@
+package dev.holdfast.lock;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.function.Consumer;
+
+/**
+ * A granted lock. The lease object is the owner: any thread may extend or release it (async code,
+ * virtual threads), and release and extend only ever touch the lock while this lease still owns it
+ * (checked on the backend by owner id and token), so a stale lease can never release or extend the
+ * next holder's lock.
+ *
+ * <h2>Expiry and loss</h2>
+ * The backend keeps the lock for {@link #leaseTime()} from the last grant or renewal; the provider
+ * renews it at about a third of that time while the lease is open (unless the request turned renewal
+ * off). The client also keeps a conservative local deadline: request start (monotonic clock) + lease
+ * time − a small safety margin, so it stops believing it holds the lock <em>before</em> the backend can
+ * grant it to anyone else. The lease becomes <em>lost</em> when a renewal is refused, renewal keeps
+ * failing until that deadline, the deadline passes without renewal, the connection or session holding
+ * the lock ends, or the provider closes. Then {@link #isHeld()} is false, {@link #checkHeld()} throws
+ * {@link LockLostException}, and every {@link #onLost} listener runs exactly once.
+ *
+ * <h2>Fencing</h2>
+ * {@link #token()} strictly increases per lock name across all holders and processes. Pass it with
+ * every write to a shared resource so the resource can refuse a stale holder, for example
+ * {@code UPDATE account SET ..., fence = ? WHERE id = ? AND fence < ?}.
+ */
+public interface Lease extends AutoCloseable {
+
+    /** The lock name. */
+    String name();
+
+    /** The fencing token of this grant: strictly increasing per lock name. */
+    long token();
+
+    /** The owner id recorded on the backend for this lease (unique per lease). */
+    String ownerId();
+
+    /** When the lock was granted, by this process's wall clock (for display, not for timing). */
+    Instant acquiredAt();
+
+    /** The lease time the backend currently enforces for this lease. */
+    Duration leaseTime();
+
+    /**
+     * Whether this lease still owns the lock as far as this client can tell: not released, not lost,
+     * and its local deadline has not passed. Cheap; never talks to the backend.
+     */
+    boolean isHeld();
+
+    /**
+     * Throws unless {@link #isHeld()}; call it before each step of long work.
+     *
+     * @throws LockLostException     if the lease was lost (the reason says why)
+     * @throws IllegalStateException if the lease was released by its owner
+     */
+    void checkHeld();
+
+    /**
+     * Asks the backend to keep the lock for {@code leaseTime} from now, and makes that the lease time
+     * for later automatic renewals.
+     *
+     * @throws IllegalArgumentException if {@code leaseTime} is not positive or too long
+     * @throws LockLostException        if the lease was lost, or the backend says this lease no longer
+     *                                  owns the lock (the lease is then lost)
+     * @throws IllegalStateException    if the lease was already released
+     * @throws LockBackendException     if the backend could not be reached; the lease stays held until
+     *                                  its current deadline
+     */
+    void extend(Duration leaseTime);
+
+    /**
+     * Releases the lock if this lease still owns it; idempotent and callable from any thread. If the
+     * request had a {@code minHold}, the lock stays taken until {@code acquiredAt + minHold}.
+     *
+     * @return {@code true} if this call gave up a held lock; {@code false} if the lease was already
+     *         released or lost (the lock is then left untouched: it may be someone else's now)
+     * @throws LockBackendException if the backend could not be told; the lease is given up locally
+     *                              anyway and the backend frees the lock when its lease time runs out
+     */
+    boolean release();
+
+    /** Same as {@link #release()}, for try-with-resources. */
+    @Override
+    void close();
+
+    /**
+     * Registers a listener that runs exactly once if this lease is lost, on a provider thread (or at
+     * once on this thread if it is already lost). It never runs after a normal release. Listener
+     * exceptions are logged and do not affect other listeners.
+     */
+    void onLost(Consumer<? super LockLostException> listener);
+}

@@ -1,0 +1,182 @@
+package dev.holdfast.lock.spi;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.holdfast.lock.Lease;
+import dev.holdfast.lock.LockBackendException;
+import dev.holdfast.lock.LockEvent;
+import dev.holdfast.lock.LockException;
+import dev.holdfast.lock.LockInterruptedException;
+import dev.holdfast.lock.LockNotAcquiredException;
+import dev.holdfast.lock.LockProvider;
+import dev.holdfast.lock.LockRequest;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The acquire flow every backend shares; a backend implements {@link #tryAcquireOnBackend} (one attempt,
+ * which may itself wait where the backend queues waiters) and optionally {@link #closeBackend()}.
+ *
+ * <p>Flow of {@link #tryAcquire}: validate; claim the name in this process (one lease and one backend
+ * attempt per name per provider at a time, so a second request for a name this process holds waits
+ * locally instead of asking the backend); ask the backend; if busy and the wait time allows, sleep until
+ * a {@link WaitSignals signal} for the name (a local release, or a backend notification the subclass
+ * forwards) or a jittered {@link Backoff} pause, then try again. Backend failures become
+ * {@link LockBackendException}s naming the lock and backend; interrupts restore the flag and throw
+ * {@link LockInterruptedException}. Every outcome is reported to the listeners.
+ */
+public abstract class AbstractLockProvider implements LockProvider {
+
+    private static final Logger log = LoggerFactory.getLogger(AbstractLockProvider.class);
+
+    protected final LockRuntime runtime;
+    private final Backoff backoff;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    /**
+     * @param runtime the runtime from the builder
+     * @param backoff pauses between attempts when no notification arrives
+     */
+    protected AbstractLockProvider(LockRuntime runtime, Backoff backoff) {
+        this.runtime = requireNonNull(runtime, "runtime");
+        this.backoff = requireNonNull(backoff, "backoff");
+    }
+
+    /**
+     * One attempt to take the lock on the backend. It may return at once when the lock is busy, or wait
+     * on the backend until {@code deadlineNanos} where the backend queues waiters.
+     *
+     * @param request       the validated request
+     * @param deadlineNanos when waiting must end, on {@code runtime.ticker()}
+     * @return the lease, whose local deadline counts from a ticker reading taken just before the
+     *         backend call; or empty if the lock is held by someone else
+     * @throws InterruptedException if interrupted while waiting
+     * @throws RuntimeException     if the backend failed (wrapped into {@link LockBackendException})
+     */
+    protected abstract Optional<? extends AbstractLease> tryAcquireOnBackend(LockRequest request, long deadlineNanos)
+            throws InterruptedException;
+
+    /** Releases the provider's own backend resources (connections, subscriptions). Default: nothing. */
+    protected void closeBackend() {
+    }
+
+    /** The backend name, as in events and exceptions. */
+    public final String backend() {
+        return runtime.backend();
+    }
+
+    @Override
+    public final Optional<Lease> tryAcquire(LockRequest request) {
+        requireNonNull(request, "request");
+        ensureOpen();
+        String name = request.name();
+        long start = runtime.ticker().nanoTime();
+        long deadline = start + request.waitTime().toNanos();
+        try {
+            Optional<Lease> lease = acquireLoop(request, deadline);
+            if (lease.isPresent()) {
+                runtime.emit(LockEvent.Type.ACQUIRED, name, lease.get().token(), runtime.since(start), null);
+            } else {
+                runtime.emit(LockEvent.Type.BUSY, name, 0, runtime.since(start), null);
+            }
+            return lease;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            LockInterruptedException failure = new LockInterruptedException(name, e);
+            runtime.emit(LockEvent.Type.FAILED, name, 0, runtime.since(start), failure);
+            throw failure;
+        } catch (LockException | IllegalArgumentException | IllegalStateException e) {
+            runtime.emit(LockEvent.Type.FAILED, name, 0, runtime.since(start), e);
+            throw e;
+        } catch (RuntimeException e) {
+            LockBackendException failure = new LockBackendException(name, runtime.backend(), "acquire failed", e);
+            runtime.emit(LockEvent.Type.FAILED, name, 0, runtime.since(start), failure);
+            throw failure;
+        }
+    }
+
+    @Override
+    public final Lease acquire(LockRequest request) {
+        requireNonNull(request, "request");
+        return tryAcquire(request)
+                .orElseThrow(() -> new LockNotAcquiredException(request.name(), request.waitTime()));
+    }
+
+    private Optional<Lease> acquireLoop(LockRequest request, long deadline) throws InterruptedException {
+        String name = request.name();
+        Backoff.Sequence pauses = backoff.start();
+        try (WaitSignals.Subscription signal = runtime.signals().subscribe(name)) {
+            while (true) {
+                if (Thread.interrupted()) {
+                    throw new InterruptedException();
+                }
+                ensureOpen();
+                Object claim = new Object();
+                if (runtime.claim(name, claim)) {
+                    boolean granted = false;
+                    try {
+                        Optional<? extends AbstractLease> lease = tryAcquireOnBackend(request, deadline);
+                        if (lease.isPresent()) {
+                            AbstractLease granted0 = lease.get();
+                            runtime.replaceClaim(name, claim, granted0);
+                            granted = true;
+                            granted0.start();
+                            if (closed.get()) {
+                                granted0.loseOnClose();
+                                ensureOpen();
+                            }
+                            return Optional.of(granted0);
+                        }
+                    } finally {
+                        if (!granted) {
+                            runtime.unclaim(name, claim);
+                        }
+                    }
+                }
+                long remaining = deadline - runtime.ticker().nanoTime();
+                if (remaining <= 0) {
+                    return Optional.empty();
+                }
+                signal.await(Math.min(remaining, pauses.nextNanos()));
+            }
+        }
+    }
+
+
+    private void ensureOpen() {
+        if (closed.get()) {
+            throw new IllegalStateException(runtime.backend() + " lock provider is closed");
+        }
+    }
+
+    /** Whether {@link #close()} was called. */
+    protected final boolean isClosed() {
+        return closed.get();
+    }
+
+    @Override
+    public final void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        for (AbstractLease lease : runtime.openLeases()) {
+            try {
+                lease.loseOnClose();
+            } catch (RuntimeException e) {
+                log.warn("giving up lease {} on close failed", lease, e);
+            }
+        }
+        try {
+            closeBackend();
+        } finally {
+            runtime.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return getClass().getSimpleName() + "[" + runtime.instanceId() + "]";
+    }
+}
