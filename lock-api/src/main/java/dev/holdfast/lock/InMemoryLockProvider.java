@@ -109,6 +109,50 @@ public final class InMemoryLockProvider extends AbstractLockProvider implements 
             this.ticker = requireNonNull(ticker, "ticker");
         }
 
+        private volatile boolean available = true;
+
+        /**
+         * Drops the holder of {@code name} now, as if its lease had run out (for tests of expiry and of
+         * stale holders). The holder is not told; it finds out when it next renews or extends.
+         */
+        public void expire(String name) {
+            lock.lock();
+            try {
+                entries.remove(name);
+                changed.signalAll();
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        /**
+         * Drops every holder, as a backend restart without durable lock state would. Fencing counters are
+         * kept, so tokens keep increasing.
+         */
+        public void restart() {
+            lock.lock();
+            try {
+                entries.clear();
+                changed.signalAll();
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        /**
+         * Simulates an outage (for tests of code that must tell "busy" from "down"): while unavailable,
+         * every operation of every provider on this store fails with {@link LockBackendException}.
+         */
+        public void setAvailable(boolean available) {
+            this.available = available;
+        }
+
+        private void checkAvailable(String name) {
+            if (!available) {
+                throw new LockBackendException(name, BACKEND, "store unavailable (simulated outage)", null);
+            }
+        }
+
         private static final class Entry {
             final String owner;
             final long token;
@@ -138,6 +182,7 @@ public final class InMemoryLockProvider extends AbstractLockProvider implements 
             LockRuntime runtime = provider.runtime;
             long start = runtime.ticker().nanoTime();
             String name = request.name();
+            checkAvailable(name);
             lock.lockInterruptibly();
             try {
                 ArrayDeque<Object> queue = queues.computeIfAbsent(name, k -> new ArrayDeque<>());
@@ -174,6 +219,7 @@ public final class InMemoryLockProvider extends AbstractLockProvider implements 
         }
 
         boolean renew(String name, String owner, long token, Duration leaseTime) {
+            checkAvailable(name);
             lock.lock();
             try {
                 long now = ticker.nanoTime();
@@ -189,6 +235,7 @@ public final class InMemoryLockProvider extends AbstractLockProvider implements 
         }
 
         void release(String name, String owner, long token, Duration keepFor) {
+            checkAvailable(name);
             lock.lock();
             try {
                 long now = ticker.nanoTime();
@@ -208,6 +255,7 @@ public final class InMemoryLockProvider extends AbstractLockProvider implements 
         }
 
         Optional<LockInfo> inspect(String name) {
+            checkAvailable(name);
             lock.lock();
             try {
                 long now = ticker.nanoTime();

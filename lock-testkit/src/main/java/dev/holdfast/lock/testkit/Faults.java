@@ -1,0 +1,41 @@
+package dev.holdfast.lock.testkit;
+
+import dev.holdfast.lock.LockProvider;
+
+/**
+ * The faults a backend's test supplies to {@link LockProviderContract}. Every backend implements all of
+ * them, in the way that backend can suffer them; the contract then checks the same invariants everywhere
+ * (never two valid holders, loss reported, service resumes, tokens keep increasing).
+ *
+ * <p>A paused holder (GC pause, SIGSTOP) is covered by leases requested with {@code autoRenew(false)}:
+ * to the backend, a holder that stops renewing looks the same. Pausing whole worker processes is the
+ * cross-process fault harness's job.
+ */
+public interface Faults {
+
+    /**
+     * Makes the backend forget the current holder of {@code name} now, as if its lease had run out on the
+     * backend's clock (delete the key/row/node, end the session that holds it). The holder's client is not
+     * told: it finds out when it next renews or extends. Does nothing if nobody holds the name.
+     */
+    void expire(String name);
+
+    /**
+     * A new provider configured for a backend that cannot be reached (for example a port where nothing
+     * listens), built so that {@code tryAcquire} reaches the backend call. The kit closes it.
+     */
+    LockProvider createUnreachableProvider();
+
+    /**
+     * Cuts every connection or session {@code provider} has to the backend, from the backend's side
+     * (terminate the session, CLIENT KILL, expire the ZooKeeper session). The provider must reconnect for
+     * later requests.
+     */
+    void cutConnections(LockProvider provider);
+
+    /**
+     * Restarts the backend, or does to all its clients what a restart does (every connection dropped,
+     * non-durable state gone), and returns once it serves requests again.
+     */
+    void restartBackend();
+}
