@@ -1,0 +1,286 @@
+package dev.holdfast.lock.redis;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.holdfast.lock.LockBackendException;
+import dev.holdfast.lock.LockInfo;
+import dev.holdfast.lock.LockInspector;
+import dev.holdfast.lock.LockRequest;
+import dev.holdfast.lock.spi.AbstractLease;
+import dev.holdfast.lock.spi.AbstractLockProvider;
+import dev.holdfast.lock.spi.AbstractProviderBuilder;
+import dev.holdfast.lock.spi.Backoff;
+import dev.holdfast.lock.spi.LockRuntime;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ScheduledFuture;
+import org.jspecify.annotations.Nullable;
+import org.redisson.api.RedissonClient;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Distributed locks in Redis, through a {@link RedissonClient} you already have (single server, Sentinel,
+ * Cluster, replicated: whatever Redisson is configured for). Fenced, owner-checked, woken by pub/sub.
+ *
+ * <pre>{@code
+ * LockProvider locks = RedisLockProvider.builder(redisson).keyPrefix("holdfast:").build();
+ * try (Lease lease = locks.acquire(LockRequest.named("payout:" + sellerId).waitTime(Duration.ofSeconds(5)).build())) {
+ *     payouts.pay(invoice, lease.token());
+ * }
+ * }</pre>
+ *
+ * <p>The algorithm (each step is one Lua script, one round trip, EVALSHA):
+ * <ol>
+ *   <li><b>Acquire</b>: if the lock hash {@code <prefix>{<encoded name>}} does not exist, the next token is
+ *       {@code max(counter + 1, server TIME in µs)}, stored in {@code <prefix>{<encoded name>}:fence}; the
+ *       hash gets {@code owner}, {@code token}, {@code since} and a TTL of the lease time (PEXPIRE). Busy
+ *       returns 0: an empty result, never an exception. Both keys share one hash slot.</li>
+ *   <li><b>Wait</b>: a busy attempt that may still wait subscribes (once per name per provider) to the
+ *       name's release channel and retries at once; releases published there wake the waiting threads
+ *       through {@code signals()}; a jittered backoff (default 10–200 ms) covers missed messages and
+ *       locks that simply expire.</li>
+ *   <li><b>Renew / extend</b>: PEXPIRE only if owner and token still match; 0 = refused, and the lease is
+ *       lost at once. Renewal runs at a third of the lease time on the provider's single scheduler thread;
+ *       a renewal that cannot reach Redis is retried until the conservative local deadline.</li>
+ *   <li><b>Release</b>: only if owner and token match: DEL and PUBLISH on the release channel, or, when
+ *       the request's minHold has not passed, PEXPIRE to the rest of it.</li>
+ *   <li><b>Replica acknowledgement</b> (optional, {@link Builder#replicaAcks}): acquire and renew are
+ *       pipelined with {@code WAIT n timeout} in the same round trip; a grant that fewer than {@code n}
+ *       replicas confirmed is released again and reported as a {@link LockBackendException}.</li>
+ * </ol>
+ * Ownership is the {@link dev.holdfast.lock.Lease} object, never a thread: Redisson's {@code RLock} is not
+ * used. See the package documentation for the guarantees and what a restart or failover can do.
+ *
+ * <p>Thread-safe. {@link #close()} reports open leases lost and releases them; it shuts down the Redisson
+ * client only if {@link Builder#shutdownClientOnClose} was set.
+ */
+public final class RedisLockProvider extends AbstractLockProvider implements LockInspector {
+
+    private static final Logger log = LoggerFactory.getLogger(RedisLockProvider.class);
+    static final String BACKEND = "redis";
+
+    private final RedissonClient client;
+    private final RedisKeys keys;
+    private final RedisScripts scripts;
+    private final ReleaseNotifications notifications;
+    private final int replicaAcks;
+    private final Duration replicaAckTimeout;
+    private final boolean shutdownClient;
+    private final @Nullable ScheduledFuture<?> sweeper;
+
+    private RedisLockProvider(LockRuntime runtime, Builder b) {
+        super(runtime, new Backoff(b.backoffMin, b.backoffMax));
+        this.client = b.client;
+        this.keys = new RedisKeys(b.keyPrefix);
+        this.scripts = new RedisScripts(b.client);
+        this.notifications = new ReleaseNotifications(b.client, runtime.signals());
+        this.replicaAcks = b.replicaAcks;
+        this.replicaAckTimeout = b.replicaAckTimeout;
+        this.shutdownClient = b.shutdownClientOnClose;
+        this.sweeper = runtime.scheduleWithFixedDelay(notifications::sweep, Duration.ofSeconds(1));
+    }
+
+    /** Starts a builder around {@code client}, which the provider uses but does not own. */
+    public static Builder builder(RedissonClient client) {
+        return new Builder(requireNonNull(client, "client"));
+    }
+
+    @Override
+    protected Optional<? extends AbstractLease> tryAcquireOnBackend(LockRequest request, long deadlineNanos)
+            throws InterruptedException {
+        RedisKeys.Names names = keys.of(request.name());
+        String owner = runtime.newOwnerId();
+        Optional<RedisLease> lease = attempt(request, names, owner);
+        if (lease.isPresent()) {
+            return lease;
+        }
+        long remaining = deadlineNanos - runtime.ticker().nanoTime();
+        if (remaining > 0 && notifications.ensureSubscribed(request.name(), names.channel(), remaining)) {
+            // a release between the attempt and the subscription was not announced to us: look again
+            return attempt(request, names, owner);
+        }
+        return Optional.empty();
+    }
+
+    private Optional<RedisLease> attempt(LockRequest request, RedisKeys.Names names, String owner) {
+        String leaseMs = Long.toString(request.leaseTime().toMillis());
+        long start = runtime.ticker().nanoTime();
+        long token;
+        if (replicaAcks == 0) {
+            Long result = scripts.runOnKeys(RedisScripts.Script.ACQUIRE, names.lock(), names.fence(), owner, leaseMs);
+            token = result == null ? 0 : result;
+        } else {
+            RedisScripts.Acked<Long> acked = scripts.runAcked(RedisScripts.Script.ACQUIRE,
+                    List.of(names.lock(), names.fence()), replicaAcks, replicaAckTimeout, owner, leaseMs);
+            token = acked.result() == null ? 0 : acked.result();
+            if (token > 0 && acked.replicas() < replicaAcks) {
+                try {
+                    release(names, owner, token, Duration.ZERO);
+                } catch (RuntimeException e) {
+                    log.debug("could not undo unacknowledged grant of '{}'", request.name(), e);
+                }
+                throw new LockBackendException(request.name(), BACKEND, "grant acknowledged by "
+                        + acked.replicas() + " of the " + replicaAcks + " replicas required within "
+                        + replicaAckTimeout + "; it was not granted", null);
+            }
+        }
+        if (token <= 0) {
+            return Optional.empty();
+        }
+        return Optional.of(new RedisLease(runtime, this, names, request, token, owner, start));
+    }
+
+    boolean extend(RedisKeys.Names names, String owner, long token, Duration leaseTime) {
+        String leaseMs = Long.toString(Math.max(1, leaseTime.toMillis()));
+        if (replicaAcks == 0) {
+            Long result = scripts.runOnKey(RedisScripts.Script.EXTEND, names.lock(), owner, Long.toString(token), leaseMs);
+            return result != null && result == 1;
+        }
+        RedisScripts.Acked<Long> acked = scripts.runAcked(RedisScripts.Script.EXTEND, List.of(names.lock()),
+                replicaAcks, replicaAckTimeout, owner, Long.toString(token), leaseMs);
+        if (acked.result() == null || acked.result() != 1) {
+            return false;
+        }
+        if (acked.replicas() < replicaAcks) {
+            // renewed on the primary only: a failover now could free the lock early; retried like a failure
+            throw new IllegalStateException("renewal acknowledged by " + acked.replicas() + " of the "
+                    + replicaAcks + " replicas required within " + replicaAckTimeout);
+        }
+        return true;
+    }
+
+    void release(RedisKeys.Names names, String owner, long token, Duration keepFor) {
+        long keepMs = keepFor.isZero() ? 0 : Math.max(1, (keepFor.toNanos() + 999_999) / 1_000_000);
+        scripts.runOnKey(RedisScripts.Script.RELEASE, names.lock(), owner, Long.toString(token),
+                Long.toString(keepMs), names.channel());
+    }
+
+    /**
+     * Reads the holder of {@code name}: owner id, token, when it was granted (Redis server clock) and the
+     * remaining TTL. Waiters are not tracked by Redis, so {@code waiters()} is -1.
+     *
+     * @throws IllegalArgumentException if the name is invalid
+     * @throws LockBackendException     if Redis cannot be reached
+     */
+    @Override
+    public Optional<LockInfo> inspect(String name) {
+        LockRequest.validateName(name);
+        List<Object> row;
+        try {
+            row = scripts.runOnKey(RedisScripts.Script.INSPECT, keys.of(name).lock());
+        } catch (RuntimeException e) {
+            throw new LockBackendException(name, BACKEND, "inspect failed", e);
+        }
+        if (row == null || row.isEmpty()) {
+            return Optional.empty();
+        }
+        long since = Long.parseLong(String.valueOf(row.get(2)));
+        long ttl = Long.parseLong(String.valueOf(row.get(3)));
+        Instant acquiredAt = since > 0 ? Instant.ofEpochSecond(since / 1_000_000, (since % 1_000_000) * 1000) : null;
+        return Optional.of(new LockInfo(name, String.valueOf(row.get(0)), Long.parseLong(String.valueOf(row.get(1))),
+                acquiredAt, ttl >= 0 ? Duration.ofMillis(ttl) : null, -1));
+    }
+
+    /** How many release channels this provider subscribes to now (for tests). */
+    int subscriptions() {
+        return notifications.size();
+    }
+
+    @Override
+    protected void closeBackend() {
+        if (sweeper != null) {
+            sweeper.cancel(false);
+        }
+        try {
+            notifications.close();
+        } finally {
+            if (shutdownClient) {
+                client.shutdown(0, 5, java.util.concurrent.TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    /**
+     * Builds a {@link RedisLockProvider}. Each setter checks its value at once.
+     */
+    public static final class Builder extends AbstractProviderBuilder<Builder> {
+        private final RedissonClient client;
+        private String keyPrefix = "holdfast:";
+        private int replicaAcks;
+        private Duration replicaAckTimeout = Duration.ZERO;
+        private Duration backoffMin = Duration.ofMillis(10);
+        private Duration backoffMax = Duration.ofMillis(200);
+        private boolean shutdownClientOnClose;
+
+        private Builder(RedissonClient client) {
+            this.client = client;
+        }
+
+        /**
+         * The prefix of every key and channel (default {@code "holdfast:"}); at most 100 characters, no
+         * braces, whitespace or control characters. Providers that should see each other's locks must use
+         * the same prefix.
+         */
+        public Builder keyPrefix(String keyPrefix) {
+            this.keyPrefix = RedisKeys.validatePrefix(requireNonNull(keyPrefix, "keyPrefix"));
+            return this;
+        }
+
+        /**
+         * Counts a grant (and a renewal) only once {@code replicas} replicas acknowledged it, by pipelining
+         * {@code WAIT replicas timeout} after the script (still one round trip; it takes as long as the
+         * slowest of those replicas, up to {@code timeout}). A grant not acknowledged in time is released
+         * and {@code tryAcquire} throws {@link LockBackendException}; a renewal not acknowledged is retried
+         * like a failed one. Without this, a failover can lose a grant the primary made (see the package
+         * documentation).
+         *
+         * @param replicas at least 1
+         * @param timeout  positive, at most 1 minute
+         */
+        public Builder replicaAcks(int replicas, Duration timeout) {
+            requireNonNull(timeout, "timeout");
+            if (replicas < 1) {
+                throw new IllegalArgumentException("replicaAcks replicas must be at least 1, was " + replicas);
+            }
+            if (timeout.isNegative() || timeout.isZero() || timeout.toMillis() < 1) {
+                throw new IllegalArgumentException("replicaAcks timeout must be at least 1 ms, was " + timeout);
+            }
+            if (timeout.compareTo(Duration.ofMinutes(1)) > 0) {
+                throw new IllegalArgumentException("replicaAcks timeout must be at most 1 minute, was " + timeout);
+            }
+            this.replicaAcks = replicas;
+            this.replicaAckTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * The pauses between attempts when no release notification arrives (missed message, lock left to
+         * expire): jittered, doubling from {@code min} to {@code max}. Default 10 ms to 200 ms.
+         */
+        public Builder backoff(Duration min, Duration max) {
+            Backoff checked = new Backoff(min, max);
+            this.backoffMin = checked.min();
+            this.backoffMax = checked.max();
+            return this;
+        }
+
+        /** Whether {@link RedisLockProvider#close()} also shuts down the Redisson client. Default false. */
+        public Builder shutdownClientOnClose(boolean shutdown) {
+            this.shutdownClientOnClose = shutdown;
+            return this;
+        }
+
+        /** Builds the provider; it connects lazily, on first use. */
+        public RedisLockProvider build() {
+            return new RedisLockProvider(runtime(BACKEND), this);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "RedisLockProvider[" + runtime.instanceId() + ", prefix " + keys + "]";
+    }
+}
