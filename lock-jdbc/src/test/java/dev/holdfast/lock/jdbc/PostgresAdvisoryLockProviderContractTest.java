@@ -1,0 +1,73 @@
+package dev.holdfast.lock.jdbc;
+
+import dev.holdfast.lock.LockProvider;
+import dev.holdfast.lock.testkit.Faults;
+import dev.holdfast.lock.testkit.LockProviderContract;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+class PostgresAdvisoryLockProviderContractTest extends LockProviderContract {
+
+    @RegisterExtension
+    static final TestDb DB = TestDb.postgres();
+
+    private final Map<LockProvider, Set<Long>> sessions = new ConcurrentHashMap<>();
+
+    @Override
+    protected LockProvider createProvider() {
+        Set<Long> ids = ConcurrentHashMap.newKeySet();
+        LockProvider p = PostgresAdvisoryLockProvider.builder(DB.direct(ids)).createIfMissing(true).build();
+        sessions.put(p, ids);
+        return p;
+    }
+
+    @Override
+    protected Faults faults() {
+        return new Faults() {
+            @Override
+            public void expire(String name) {
+                long key = LockKeys.advisoryKey("holdfast", name);
+                List<Long> holders = new ArrayList<>();
+                try (Connection c = DB.admin(); PreparedStatement ps = c.prepareStatement(
+                        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1"
+                                + " AND classid::bigint = ? AND objid::bigint = ?")) {
+                    ps.setLong(1, key >>> 32);
+                    ps.setLong(2, key & 0xFFFF_FFFFL);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            if (DB.sessions.contains(rs.getLong(1))) {
+                                holders.add(rs.getLong(1));
+                            }
+                        }
+                    }
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+                DB.kill(holders); // a session lock expires only with its session
+            }
+
+            @Override
+            public LockProvider createUnreachableProvider() {
+                return PostgresAdvisoryLockProvider.builder(DB.unreachable()).build();
+            }
+
+            @Override
+            public void cutConnections(LockProvider provider) {
+                DB.kill(List.copyOf(sessions.getOrDefault(provider, Set.of())));
+            }
+
+            @Override
+            public void restartBackend() {
+                DB.killAll();
+            }
+        };
+    }
+}

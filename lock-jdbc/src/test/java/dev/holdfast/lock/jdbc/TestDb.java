@@ -1,0 +1,239 @@
+package dev.holdfast.lock.jdbc;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.holdfast.lock.testkit.fixtures.JdbcSettings;
+import dev.holdfast.lock.testkit.fixtures.MariaDbFixture;
+import dev.holdfast.lock.testkit.fixtures.PostgresFixture;
+import java.io.PrintWriter;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Logger;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * A test database: hands out data sources whose physical connections are recorded (session ids, so a
+ * test can kill exactly its own sessions) and whose statements are counted (round trips).
+ */
+final class TestDb implements AfterEachCallback {
+
+    enum Kind { POSTGRES, MARIADB, H2 }
+
+    final Kind kind;
+    private final String url;
+    private final String user;
+    private final String password;
+    final Set<Long> sessions = ConcurrentHashMap.newKeySet();
+    final AtomicLong statements = new AtomicLong();
+    private final List<HikariDataSource> pools = new CopyOnWriteArrayList<>();
+
+    private TestDb(Kind kind, String url, String user, String password) {
+        this.kind = kind;
+        this.url = url;
+        this.user = user;
+        this.password = password;
+    }
+
+    static TestDb postgres() {
+        JdbcSettings s = PostgresFixture.settings();
+        return new TestDb(Kind.POSTGRES, s.url(), s.user(), s.password());
+    }
+
+    static TestDb mariadb() {
+        JdbcSettings s = MariaDbFixture.settings();
+        return new TestDb(Kind.MARIADB, s.url(), s.user(), s.password());
+    }
+
+    static TestDb h2() {
+        return new TestDb(Kind.H2, "jdbc:h2:mem:holdfast-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1", "sa", "");
+    }
+
+    /** A connection outside any tracking, for admin statements. */
+    Connection admin() throws SQLException {
+        return DriverManager.getConnection(url, user, password);
+    }
+
+    /** A non-pooling data source: every getConnection opens a recorded, counted session. */
+    DataSource direct(Set<Long> ids) {
+        return new Direct(ids);
+    }
+
+    /** A pool of recorded, counted sessions, closed after the current test. */
+    HikariDataSource pool(String name, int size, Set<Long> ids) {
+        HikariConfig config = new HikariConfig();
+        config.setDataSource(direct(ids));
+        config.setPoolName(name);
+        config.setMaximumPoolSize(size);
+        config.setMinimumIdle(0);
+        config.setIdleTimeout(10_000);
+        config.setConnectionTimeout(5_000);
+        config.setInitializationFailTimeout(-1);
+        HikariDataSource ds = new HikariDataSource(config);
+        pools.add(ds);
+        return ds;
+    }
+
+    /** A data source for a port where nothing listens. */
+    DataSource unreachable() {
+        String bad = switch (kind) {
+            case POSTGRES -> "jdbc:postgresql://127.0.0.1:1/test?connectTimeout=2";
+            case MARIADB -> "jdbc:mariadb://127.0.0.1:1/test?connectTimeout=2000";
+            case H2 -> "jdbc:h2:tcp://127.0.0.1:1/mem:nowhere";
+        };
+        return new Direct(ConcurrentHashMap.newKeySet(), bad);
+    }
+
+    /** Ends the given sessions from the server's side (only ever sessions this test opened). */
+    void kill(Iterable<Long> ids) {
+        try (Connection c = admin(); Statement s = c.createStatement()) {
+            for (Long id : ids) {
+                try {
+                    switch (kind) {
+                        case POSTGRES -> s.execute("SELECT pg_terminate_backend(" + id + ")");
+                        case MARIADB -> s.execute("KILL CONNECTION " + id);
+                        case H2 -> s.execute("CALL ABORT_SESSION(" + id + ")");
+                    }
+                } catch (SQLException gone) {
+                    // already ended
+                }
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Ends every session this test database handed out. */
+    void killAll() {
+        kill(List.copyOf(sessions));
+    }
+
+    @Override
+    public void afterEach(ExtensionContext context) {
+        pools.forEach(HikariDataSource::close);
+        pools.clear();
+    }
+
+    private String sessionIdQuery() {
+        return switch (kind) {
+            case POSTGRES -> "SELECT pg_backend_pid()";
+            case MARIADB -> "SELECT CONNECTION_ID()";
+            case H2 -> "SELECT SESSION_ID()";
+        };
+    }
+
+    private final class Direct implements DataSource {
+        private final Set<Long> ids;
+        private final String target;
+
+        Direct(Set<Long> ids) {
+            this(ids, url);
+        }
+
+        Direct(Set<Long> ids, String target) {
+            this.ids = ids;
+            this.target = target;
+        }
+
+        @Override
+        public Connection getConnection() throws SQLException {
+            Connection c = DriverManager.getConnection(target, user, password);
+            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sessionIdQuery())) {
+                rs.next();
+                long id = rs.getLong(1);
+                ids.add(id);
+                sessions.add(id);
+            }
+            return counting(c);
+        }
+
+        @Override
+        public Connection getConnection(String u, String p) throws SQLException {
+            return getConnection();
+        }
+
+        @Override
+        public PrintWriter getLogWriter() {
+            return new PrintWriter(System.err);
+        }
+
+        @Override
+        public void setLogWriter(PrintWriter out) {
+        }
+
+        @Override
+        public void setLoginTimeout(int seconds) {
+        }
+
+        @Override
+        public int getLoginTimeout() {
+            return 0;
+        }
+
+        @Override
+        public Logger getParentLogger() {
+            return Logger.getGlobal();
+        }
+
+        @Override
+        public <T> T unwrap(Class<T> iface) throws SQLException {
+            throw new SQLException("not a wrapper");
+        }
+
+        @Override
+        public boolean isWrapperFor(Class<?> iface) {
+            return false;
+        }
+    }
+
+    private Connection counting(Connection c) {
+        InvocationHandler h = (proxy, method, args) -> {
+            try {
+                if (method.getName().equals("unwrap") && args[0] instanceof Class<?> cls && cls.isInstance(c)) {
+                    return cls.cast(c);
+                }
+                if (method.getName().equals("isWrapperFor") && args[0] instanceof Class<?> cls && cls.isInstance(c)) {
+                    return true;
+                }
+                Object result = method.invoke(c, args);
+                if (result instanceof Statement st) {
+                    return countingStatement(st);
+                }
+                return result;
+            } catch (InvocationTargetException e) {
+                throw e.getCause();
+            }
+        };
+        return (Connection) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {Connection.class}, h);
+    }
+
+    private Statement countingStatement(Statement st) {
+        Class<?>[] ifaces = st instanceof java.sql.CallableStatement ? new Class<?>[] {java.sql.CallableStatement.class}
+                : st instanceof java.sql.PreparedStatement ? new Class<?>[] {java.sql.PreparedStatement.class}
+                : new Class<?>[] {Statement.class};
+        InvocationHandler h = (proxy, method, args) -> {
+            if (method.getName().startsWith("execute")) {
+                statements.incrementAndGet();
+            }
+            try {
+                return method.invoke(st, args);
+            } catch (InvocationTargetException e) {
+                throw e.getCause();
+            }
+        };
+        return (Statement) Proxy.newProxyInstance(getClass().getClassLoader(), ifaces, h);
+    }
+}
