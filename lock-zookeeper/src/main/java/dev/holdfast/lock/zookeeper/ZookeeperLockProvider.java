@@ -1,0 +1,588 @@
+package dev.holdfast.lock.zookeeper;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.holdfast.lock.LockBackendException;
+import dev.holdfast.lock.LockInfo;
+import dev.holdfast.lock.LockInspector;
+import dev.holdfast.lock.LockRequest;
+import dev.holdfast.lock.spi.AbstractLease;
+import dev.holdfast.lock.spi.AbstractLockProvider;
+import dev.holdfast.lock.spi.AbstractProviderBuilder;
+import dev.holdfast.lock.spi.Backoff;
+import dev.holdfast.lock.spi.LockRuntime;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.imps.CuratorFrameworkState;
+import org.apache.curator.framework.state.ConnectionState;
+import org.apache.curator.framework.state.ConnectionStateListener;
+import org.apache.curator.utils.PathUtils;
+import org.apache.curator.utils.ZKPaths;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.WatchedEvent;
+import org.apache.zookeeper.Watcher;
+import org.apache.zookeeper.data.Stat;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Locks in ZooKeeper, through an Apache Curator {@link CuratorFramework} the application already has: a
+ * fair queue of ephemeral-sequential nodes per lock name, fencing tokens from ZooKeeper's global
+ * transaction ids, and the ZooKeeper session as the lease.
+ *
+ * <pre>{@code
+ * LockProvider locks = ZookeeperLockProvider.builder(curator)   // started, owned by the application
+ *         .basePath("/holdfast/locks")
+ *         .build();
+ * try (Lease lease = locks.acquire(LockRequest.named("payout:" + sellerId).waitTime(Duration.ofSeconds(5)).build())) {
+ *     payouts.pay(invoice, lease.token());
+ * }
+ * }</pre>
+ *
+ * <h2>Algorithm</h2>
+ * <ol>
+ *   <li>The lock lives in the folder {@code basePath/<segment>}, where the segment encodes the name
+ *       injectively (percent-encoding; long names keep a readable prefix plus their SHA-256). Folders are
+ *       ZooKeeper <em>container</em> nodes: the server deletes one once it is empty, atomically, so cleanup
+ *       never races a new holder (a create that finds the folder gone re-creates it and retries).</li>
+ *   <li>Acquire creates an {@code EPHEMERAL_SEQUENTIAL} node {@code lease-NNNNNNNNNN} in the folder (with
+ *       Curator's protection id, so a create retried after a lost reply finds its node), recording the owner
+ *       id as data and reading the node's {@code Stat} from the same reply; then lists the folder.</li>
+ *   <li>The lowest sequence holds the lock. A waiter sets a watch on its immediate predecessor only (no
+ *       herd) and sleeps until that watch fires, its wait time ends or the connection changes; it never
+ *       polls. When the wait ends without a grant, it deletes its node and reports the lock busy.</li>
+ *   <li>The grant's fencing token is the node's creation zxid ({@code Stat.czxid}).</li>
+ *   <li>Release deletes the node (one round trip). With {@code minHold}, the delete is scheduled on the
+ *       provider's scheduler for {@code acquiredAt + minHold}.</li>
+ *   <li>Renewal (at a third of the lease time) checks that the node still exists, under the same session,
+ *       with the same czxid: one read. A {@link ConnectionStateListener} ends leases when the session can no
+ *       longer be trusted (below).</li>
+ * </ol>
+ * Round trips: an uncontended acquire is 2 (create, list), a release 1 (delete), a renewal 1 (exists); a
+ * busy try-once is 3 (create, list, delete); a hand-off to a waiter is the holder's delete, the watch
+ * notification and the waiter's list.
+ *
+ * <h2>Fencing tokens: why the creation zxid</h2>
+ * Every ZooKeeper write gets a zxid, totally ordered across the whole ensemble and increasing across leader
+ * elections (the epoch is its high half). The next holder's node is always created after the previous
+ * holder's (it queued behind it, or came after it was deleted), so its czxid is larger. The sequence number
+ * would not do: it is a counter kept per parent node, so it starts again at zero when the (container) folder
+ * is deleted and re-created, and it says nothing across lock names.
+ *
+ * <h2>The session is the lease</h2>
+ * On the server, the lock is held exactly as long as the holder's node exists: until it is deleted or the
+ * session that created it ends (the session timeout after the client falls silent). The request's lease
+ * time still bounds the client's own belief: the local deadline (request start + lease time − margin) is
+ * moved on by each successful renewal check, a lease with {@code autoRenew(false)} expires locally after its
+ * lease time and its node is then deleted, and a renewal that cannot reach ZooKeeper until that deadline
+ * loses the lease. Besides that:
+ * <ul>
+ *   <li>{@code SUSPENDED} (connection to the ensemble lost, session maybe still alive) ends every lease of
+ *       the provider with {@code CONNECTION_LOST} by default, because from then on the client cannot know
+ *       whether the server still holds its node. With {@link Builder#treatSuspendedAsLost(boolean)
+ *       treatSuspendedAsLost(false)} leases survive a suspension and end only on {@code LOST} (Curator's
+ *       verdict that the session expired, at the latest a session timeout after the disconnect) or when a
+ *       renewal cannot reach ZooKeeper before the local deadline.</li>
+ *   <li>{@code LOST} always ends every lease. Each lease is reported lost once; its listeners run on
+ *       Curator's connection-state thread.</li>
+ *   <li>A lease never survives into a new session: on {@code RECONNECTED}, leases whose node belongs to
+ *       another session are lost, and every renewal compares session ids.</li>
+ *   <li>When a lease ends this way its node is deleted in the background, at once or as soon as the
+ *       connection returns, so a session that does survive does not keep a lock nobody believes it holds.
+ *       The same goes for a release or an abandoned request whose delete could not be sent.</li>
+ * </ul>
+ *
+ * <p>Thread use: any thread may release or extend a lease (ownership is the lease, not a thread). The
+ * provider never closes the {@code CuratorFramework}; close the provider first, then the client.
+ */
+public final class ZookeeperLockProvider extends AbstractLockProvider implements LockInspector {
+
+    private static final Logger log = LoggerFactory.getLogger(ZookeeperLockProvider.class);
+    static final String BACKEND = "zookeeper";
+    /** Default base path of the lock folders. */
+    public static final String DEFAULT_BASE_PATH = "/holdfast/locks";
+    private static final long MIN_EXPIRY_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(25);
+
+    private final CuratorFramework client;
+    private final String basePath;
+    private final boolean treatSuspendedAsLost;
+    private final ConnectionStateListener stateListener = (c, state) -> onStateChanged(state);
+    private final Set<Waiter> waiters = ConcurrentHashMap.newKeySet();
+    private final Map<String, DelayedDelete> delayedDeletes = new ConcurrentHashMap<>();
+    /** Nodes of ended leases and abandoned requests that could not be deleted yet (disconnected). */
+    private final Set<String> orphans = ConcurrentHashMap.newKeySet();
+    /** Incremented on every event that ends leases (SUSPENDED when so configured, LOST). */
+    private volatile long lossEpoch;
+
+    private ZookeeperLockProvider(LockRuntime runtime, CuratorFramework client, String basePath, boolean treatSuspendedAsLost) {
+        super(runtime, new Backoff(Duration.ofMillis(5), Duration.ofMillis(100)));
+        this.client = client;
+        this.basePath = basePath;
+        this.treatSuspendedAsLost = treatSuspendedAsLost;
+        client.getConnectionStateListenable().addListener(stateListener);
+    }
+
+    /**
+     * A builder for a provider on {@code client}, which the application starts and closes (close this
+     * provider first).
+     */
+    public static Builder builder(CuratorFramework client) {
+        return new Builder(client);
+    }
+
+    /** The folder under which every lock has its own folder. */
+    public String basePath() {
+        return basePath;
+    }
+
+    /** The folder of lock {@code name}: {@code basePath} plus the name's encoded segment. */
+    String lockFolder(String name) {
+        return ZKPaths.makePath(basePath, LockPaths.segment(name));
+    }
+
+    // ------------------------------------------------------------------ acquire
+
+    @Override
+    protected Optional<? extends AbstractLease> tryAcquireOnBackend(LockRequest request, long deadlineNanos)
+            throws InterruptedException {
+        String name = request.name();
+        String folder = lockFolder(name);
+        String owner = runtime.newOwnerId();
+        long start = runtime.ticker().nanoTime();
+        String ours = null;
+        Waiter waiter = new Waiter();
+        waiters.add(waiter);
+        try {
+            awaitConnection(name);
+            if (!orphans.isEmpty()) {
+                deleteOrphans();
+            }
+            Stat created = new Stat();
+            ours = client.create()
+                    .storingStatIn(created)
+                    .creatingParentContainersIfNeeded()
+                    .withProtection()
+                    .withMode(CreateMode.EPHEMERAL_SEQUENTIAL)
+                    .forPath(ZKPaths.makePath(folder, LockPaths.NODE_NAME), owner.getBytes(StandardCharsets.UTF_8));
+            String node = ZKPaths.getNodeFromPath(ours);
+            long session = created.getEphemeralOwner();
+            while (true) {
+                long epoch = lossEpoch;
+                List<String> queue = LockPaths.queue(client.getChildren().forPath(folder));
+                int index = queue.indexOf(node);
+                if (index < 0) {
+                    throw new LockBackendException(name, BACKEND,
+                            "the queue node vanished while waiting (session 0x" + Long.toHexString(session) + " ended?)", null);
+                }
+                if (index == 0 && epoch == lossEpoch) {
+                    if (currentSessionId() != session) {
+                        throw new LockBackendException(name, BACKEND, "the session changed while acquiring", null);
+                    }
+                    ZookeeperLease lease = new ZookeeperLease(this, runtime, request, created.getCzxid(), owner, start,
+                            ours, session, epoch);
+                    ours = null; // granted: keep the node
+                    return Optional.of(lease);
+                }
+                long remaining = deadlineNanos - runtime.ticker().nanoTime();
+                if (remaining <= 0 || isClosed()) {
+                    return Optional.empty();
+                }
+                if (index == 0) {
+                    continue; // a loss event came between the list and now: look again
+                }
+                waiter.arm();
+                try {
+                    client.getData().usingWatcher(waiter).forPath(ZKPaths.makePath(folder, queue.get(index - 1)));
+                } catch (KeeperException.NoNodeException gone) {
+                    continue; // the predecessor left between the list and the watch
+                }
+                waiter.await(remaining);
+            }
+        } catch (InterruptedException e) {
+            if (ours != null) {
+                Thread.interrupted(); // let the delete through; the caller restores the flag
+                deleteQuietly(ours);
+                ours = null;
+            }
+            throw e;
+        } catch (LockBackendException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new LockBackendException(name, BACKEND, "acquire failed", e);
+        } finally {
+            waiters.remove(waiter);
+            if (ours != null) {
+                deleteQuietly(ours);
+            }
+        }
+    }
+
+    /** Wakes a waiting acquire when its predecessor's node changes or the connection does. */
+    private static final class Waiter implements Watcher {
+        private final ReentrantLock lock = new ReentrantLock();
+        private final Condition woken = lock.newCondition();
+        private boolean signalled;
+
+        void arm() {
+            lock.lock();
+            try {
+                signalled = false;
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        @Override
+        public void process(WatchedEvent event) {
+            wake();
+        }
+
+        void wake() {
+            lock.lock();
+            try {
+                signalled = true;
+                woken.signalAll();
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        void await(long nanos) throws InterruptedException {
+            lock.lock();
+            try {
+                long remaining = nanos;
+                while (!signalled && remaining > 0) {
+                    remaining = woken.awaitNanos(remaining);
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ renew and release (called by leases)
+
+    /** The renewal check: the node exists, under the lease's session, with its czxid. */
+    boolean verify(ZookeeperLease lease) {
+        if (lease.grantEpoch() != lossEpoch) {
+            lease.sessionLost(null); // a loss event the connection listener could not apply yet
+            return false;
+        }
+        long session = currentSessionId();
+        if (session != lease.sessionId()) {
+            lease.sessionLost(null);
+            return false;
+        }
+        Stat stat;
+        try {
+            stat = client.checkExists().forPath(lease.path());
+        } catch (Exception e) {
+            throw new LockBackendException(lease.name(), BACKEND, "renewal check failed", e);
+        }
+        return stat != null && stat.getCzxid() == lease.token() && stat.getEphemeralOwner() == lease.sessionId();
+    }
+
+    /**
+     * Deletes the lease's node now, or after {@code keepFor} (minHold). When the lease already passed its
+     * local deadline (a lost lease being cleaned up), the delete waits a short grace so that the server
+     * frees the lock strictly after the holder stopped believing it held it, as a server-side expiry would.
+     */
+    void deleteNode(ZookeeperLease lease, Duration keepFor) {
+        long delay = keepFor.toNanos();
+        if (delay == 0 && !isClosed() && runtime.ticker().nanoTime() - lease.deadlineNanos() >= 0) {
+            delay = Math.max(MIN_EXPIRY_GRACE_NANOS, runtime.safetyMarginNanos(lease.leaseTime()));
+        }
+        if (delay > 0) {
+            deleteLater(lease.path(), delay);
+            return;
+        }
+        try {
+            client.delete().quietly().forPath(lease.path());
+        } catch (Exception e) {
+            orphans.add(lease.path()); // deleted when the connection returns
+            throw new LockBackendException(lease.name(), BACKEND, "release failed (the node is deleted once reconnected)", e);
+        }
+    }
+
+    private void deleteLater(String path, long delayNanos) {
+        long due = runtime.ticker().nanoTime() + delayNanos;
+        DelayedDelete pending = new DelayedDelete(path, due);
+        delayedDeletes.put(path, pending);
+        ScheduledFuture<?> future = runtime.schedule(() -> {
+            if (delayedDeletes.remove(path, pending)) {
+                deleteInBackground(path);
+            }
+        }, delayNanos);
+        if (future == null) { // the runtime is closed
+            delayedDeletes.remove(path, pending);
+            handOver(pending);
+        } else {
+            pending.future = future;
+        }
+    }
+
+    /** A delete scheduled for later (minHold), remembered so that closing the provider does not drop it. */
+    private static final class DelayedDelete {
+        final String path;
+        final long dueNanos;
+        volatile @Nullable ScheduledFuture<?> future;
+
+        DelayedDelete(String path, long dueNanos) {
+            this.path = path;
+            this.dueNanos = dueNanos;
+        }
+    }
+
+    /** Moves a delayed delete off the provider's scheduler (which stops when the provider closes). */
+    private void handOver(DelayedDelete pending) {
+        long remaining = Math.max(0, pending.dueNanos - runtime.ticker().nanoTime());
+        CompletableFuture.delayedExecutor(remaining, TimeUnit.NANOSECONDS)
+                .execute(() -> deleteInBackground(pending.path));
+    }
+
+    /**
+     * Deletes {@code path} in the background now if connected, else once the connection returns (a node
+     * that belonged to an expired session is already gone, and deleting it again does nothing).
+     */
+    void deleteInBackground(String path) {
+        if (client.getState() != CuratorFrameworkState.STARTED) {
+            return;
+        }
+        if (!client.getZookeeperClient().isConnected()) {
+            orphans.add(path);
+            return;
+        }
+        try {
+            client.delete().quietly().inBackground((c, event) -> {
+                int rc = event.getResultCode();
+                if (rc != KeeperException.Code.OK.intValue() && rc != KeeperException.Code.NONODE.intValue()) {
+                    orphans.add(path);
+                }
+            }).forPath(path);
+        } catch (Exception e) {
+            orphans.add(path);
+        }
+    }
+
+    private void deleteQuietly(String path) {
+        try {
+            client.delete().quietly().forPath(path);
+        } catch (Exception e) {
+            orphans.add(path);
+            log.debug("delete of {} failed; retried once reconnected", path, e);
+        }
+    }
+
+    private void deleteOrphans() {
+        for (String path : List.copyOf(orphans)) {
+            if (orphans.remove(path)) {
+                deleteInBackground(path);
+            }
+        }
+    }
+
+    /**
+     * Fails at once, without sending the create, if the client cannot connect within its connection
+     * timeout: a create sent blind would leave Curator searching for a protected node that was never made.
+     */
+    private void awaitConnection(String name) throws InterruptedException {
+        if (client.getZookeeperClient().isConnected()) {
+            return;
+        }
+        int timeout = client.getZookeeperClient().getConnectionTimeoutMs();
+        if (!client.blockUntilConnected(timeout, TimeUnit.MILLISECONDS)) {
+            throw new LockBackendException(name, BACKEND, "not connected to ZooKeeper within " + timeout + " ms", null);
+        }
+    }
+
+    private long currentSessionId() {
+        try {
+            return client.getZookeeperClient().getZooKeeper().getSessionId();
+        } catch (Exception e) {
+            return 0;
+        }
+    }
+
+    // ------------------------------------------------------------------ connection states
+
+    private void onStateChanged(ConnectionState state) {
+        switch (state) {
+            case SUSPENDED, READ_ONLY -> {
+                if (treatSuspendedAsLost) {
+                    loseAll(state);
+                }
+            }
+            case LOST -> loseAll(state);
+            case RECONNECTED, CONNECTED -> {
+                deleteOrphans();
+                long session = currentSessionId();
+                for (AbstractLease lease : runtime.openLeases()) {
+                    if (lease instanceof ZookeeperLease z && z.sessionId() != session) {
+                        z.sessionLost(new IllegalStateException("reconnected with a new ZooKeeper session"));
+                    }
+                }
+            }
+            default -> {
+            }
+        }
+        waiters.forEach(Waiter::wake);
+        runtime.signals().signalAll();
+    }
+
+    private void loseAll(ConnectionState state) {
+        long epoch = ++lossEpoch; // only this listener thread writes it
+        IllegalStateException cause = new IllegalStateException("ZooKeeper connection " + state);
+        sweep(epoch, cause);
+        // a lease granted just before the event may not be tracked yet: look again shortly
+        runtime.schedule(() -> sweep(epoch, cause), TimeUnit.MILLISECONDS.toNanos(200));
+    }
+
+    private void sweep(long epoch, Throwable cause) {
+        for (AbstractLease lease : runtime.openLeases()) {
+            if (lease instanceof ZookeeperLease z && z.grantEpoch() < epoch) {
+                z.sessionLost(cause);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ inspect, close
+
+    /**
+     * The holder of {@code name} as ZooKeeper records it: owner id (the node's data), token (its czxid) and
+     * how many requests queue behind it. {@code acquiredAt} is not recorded (a node may queue before it is
+     * granted) and {@code expiresIn} is null: the lock lives as long as the holder's session.
+     */
+    @Override
+    public Optional<LockInfo> inspect(String name) {
+        LockRequest.validateName(name);
+        String folder = lockFolder(name);
+        try {
+            for (int attempt = 0; attempt < 10; attempt++) {
+                List<String> queue;
+                try {
+                    queue = LockPaths.queue(client.getChildren().forPath(folder));
+                } catch (KeeperException.NoNodeException e) {
+                    return Optional.empty();
+                }
+                if (queue.isEmpty()) {
+                    return Optional.empty();
+                }
+                Stat stat = new Stat();
+                byte[] data;
+                try {
+                    data = client.getData().storingStatIn(stat).forPath(ZKPaths.makePath(folder, queue.get(0)));
+                } catch (KeeperException.NoNodeException e) {
+                    continue; // the holder left between the two reads
+                }
+                return Optional.of(new LockInfo(name, new String(data, StandardCharsets.UTF_8), stat.getCzxid(),
+                        null, null, queue.size() - 1));
+            }
+            return Optional.empty();
+        } catch (Exception e) {
+            throw new LockBackendException(name, BACKEND, "inspect failed", e);
+        }
+    }
+
+    @Override
+    protected void closeBackend() {
+        client.getConnectionStateListenable().removeListener(stateListener);
+        for (DelayedDelete pending : List.copyOf(delayedDeletes.values())) {
+            if (delayedDeletes.remove(pending.path, pending)) {
+                ScheduledFuture<?> f = pending.future;
+                if (f != null) {
+                    f.cancel(false);
+                }
+                handOver(pending);
+            }
+        }
+        // this provider no longer hears of reconnections: leave what is left to Curator's guaranteed deletes
+        for (String path : List.copyOf(orphans)) {
+            try {
+                if (client.getState() == CuratorFrameworkState.STARTED) {
+                    client.delete().quietly().guaranteed().inBackground().forPath(path);
+                }
+            } catch (Exception e) {
+                log.debug("could not hand {} to Curator's guaranteed delete", path, e);
+            }
+        }
+        orphans.clear();
+        waiters.forEach(Waiter::wake);
+    }
+
+    @Override
+    public String toString() {
+        return "ZookeeperLockProvider[" + runtime.instanceId() + ", " + basePath + "]";
+    }
+
+    /**
+     * Builds a {@link ZookeeperLockProvider}. Each setter checks its value at once.
+     */
+    public static final class Builder extends AbstractProviderBuilder<Builder> {
+        private final CuratorFramework client;
+        private String basePath = DEFAULT_BASE_PATH;
+        private boolean treatSuspendedAsLost = true;
+
+        private Builder(CuratorFramework client) {
+            this.client = requireNonNull(client, "client");
+        }
+
+        /**
+         * The folder under which each lock gets its own folder (relative to the client's namespace, if it
+         * has one). Default {@value #DEFAULT_BASE_PATH}. Providers that must exclude each other use the same
+         * base path; it should hold nothing else.
+         *
+         * @throws IllegalArgumentException if it is not a valid absolute ZooKeeper path, is the root, or is
+         *                                  under {@code /zookeeper}
+         */
+        public Builder basePath(String basePath) {
+            requireNonNull(basePath, "basePath");
+            try {
+                PathUtils.validatePath(basePath);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("basePath must be a valid ZooKeeper path, was '" + basePath + "': "
+                        + e.getMessage(), e);
+            }
+            if (basePath.equals("/") || basePath.equals("/zookeeper") || basePath.startsWith("/zookeeper/")) {
+                throw new IllegalArgumentException("basePath must be a folder of its own, not '" + basePath + "'");
+            }
+            this.basePath = basePath;
+            return this;
+        }
+
+        /**
+         * Whether a SUSPENDED connection ends every lease at once (default {@code true}). With {@code false},
+         * leases end on LOST (the session expired) or when a renewal cannot reach ZooKeeper before the
+         * local deadline; this rides out short disconnections at the cost of a window in which the
+         * server may already have handed the lock on while this client still believes it holds it.
+         */
+        public Builder treatSuspendedAsLost(boolean treatSuspendedAsLost) {
+            this.treatSuspendedAsLost = treatSuspendedAsLost;
+            return this;
+        }
+
+        /**
+         * Builds the provider and registers its connection-state listener on the client.
+         *
+         * @throws IllegalStateException if the client was already closed
+         */
+        public ZookeeperLockProvider build() {
+            if (client.getState() == CuratorFrameworkState.STOPPED) {
+                throw new IllegalStateException("the CuratorFramework is closed");
+            }
+            return new ZookeeperLockProvider(runtime(BACKEND), client, basePath, treatSuspendedAsLost);
+        }
+    }
+}

@@ -1,0 +1,97 @@
+package dev.holdfast.lock.zookeeper;
+
+import dev.holdfast.lock.LockProvider;
+import dev.holdfast.lock.testkit.Faults;
+import dev.holdfast.lock.testkit.LockProviderContract;
+import dev.holdfast.lock.testkit.fixtures.ZookeeperFixture;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.utils.ZKPaths;
+import org.apache.zookeeper.KeeperException;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+
+/** The provider contract on a ZooKeeper server (explicit settings, else an in-process TestingServer). */
+class ZookeeperLockProviderContractTest extends LockProviderContract {
+
+    private static final String BASE = "/holdfast-contract/locks";
+    private static ZookeeperFixture zk;
+    private static ZkClients clients;
+    private static CuratorFramework admin;
+    private final Map<LockProvider, CuratorFramework> providers = new ConcurrentHashMap<>();
+
+    @BeforeAll
+    static void startServer() {
+        zk = ZookeeperFixture.open();
+        clients = new ZkClients();
+        admin = clients.open(zk.connectString());
+    }
+
+    @AfterAll
+    static void stopServer() {
+        clients.close();
+        zk.close();
+    }
+
+    @AfterEach
+    void closeClients() {
+        providers.forEach((provider, client) -> {
+            provider.close(); // before its client (the kit closing it again does nothing)
+            client.close();
+        });
+        providers.clear();
+    }
+
+    private LockProvider track(CuratorFramework client) {
+        ZookeeperLockProvider provider = ZookeeperLockProvider.builder(client).basePath(BASE).build();
+        providers.put(provider, client);
+        return provider;
+    }
+
+    @Override
+    protected LockProvider createProvider() {
+        return track(clients.open(zk.connectString()));
+    }
+
+    @Override
+    protected Faults faults() {
+        return new Faults() {
+            @Override
+            public void expire(String name) {
+                String folder = ZKPaths.makePath(BASE, LockPaths.segment(name));
+                try {
+                    List<String> queue = LockPaths.queue(admin.getChildren().forPath(folder));
+                    if (!queue.isEmpty()) {
+                        admin.delete().quietly().forPath(ZKPaths.makePath(folder, queue.get(0)));
+                    }
+                } catch (KeeperException.NoNodeException e) {
+                    // nobody holds it
+                } catch (Exception e) {
+                    throw new IllegalStateException("expire " + name, e);
+                }
+            }
+
+            @Override
+            public LockProvider createUnreachableProvider() {
+                return track(clients.unreachable());
+            }
+
+            @Override
+            public void cutConnections(LockProvider provider) {
+                try {
+                    zk.expireSession(providers.get(provider).getZookeeperClient().getZooKeeper());
+                } catch (Exception e) {
+                    throw new IllegalStateException("expire session", e);
+                }
+            }
+
+            @Override
+            public void restartBackend() {
+                zk.restart();
+            }
+        };
+    }
+}
