@@ -1,0 +1,218 @@
+package dev.holdfast.lock.jdbc;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.holdfast.lock.LockBackendException;
+import dev.holdfast.lock.LockInfo;
+import dev.holdfast.lock.LockInspector;
+import dev.holdfast.lock.LockRequest;
+import dev.holdfast.lock.spi.AbstractLease;
+import dev.holdfast.lock.spi.AbstractLockProvider;
+import dev.holdfast.lock.spi.AbstractProviderBuilder;
+import dev.holdfast.lock.spi.Backoff;
+import dev.holdfast.lock.spi.LockRuntime;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Optional;
+import javax.sql.DataSource;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Locks as MySQL/MariaDB user-level locks ({@code GET_LOCK}/{@code RELEASE_LOCK}), all held on one
+ * dedicated connection.
+ *
+ * <p>The algorithm:
+ * <ol>
+ *   <li>A name is used as the lock name if it is at most 64 characters of {@code [a-z0-9:_./-]}; any other
+ *       name becomes {@code '#'} and 63 hex digits of its SHA-256, so the server's case-insensitive,
+ *       64-character lock names never merge two distinct names. (GET_LOCK names are server-wide, across
+ *       databases.)</li>
+ *   <li>Acquire is one round trip: an {@code INSERT ... SELECT ... WHERE GET_LOCK(key, 0) = 1 ON DUPLICATE
+ *       KEY UPDATE token = LAST_INSERT_ID(token + 1)} into the {@code holdfast_fence} table, which bumps
+ *       the name's fencing token only when the lock was granted and returns it in the reply.</li>
+ *   <li>Release is one round trip ({@code RELEASE_LOCK}). MySQL cannot notify: waiters poll with jittered
+ *       backoff.</li>
+ *   <li>The lock lives as long as the session: renewal is a shared heartbeat on the connection, and when
+ *       the session ends ({@code KILL}, network, restart) every lease on it is reported lost
+ *       ({@code CONNECTION_LOST}); the next request reconnects. minHold delays the release on the
+ *       provider's scheduler.</li>
+ * </ol>
+ * The connection comes straight from the {@code DataSource}, never from the caller's transaction. The
+ * fence table is in {@code schema/mysql-fence.sql} of this jar, or created by
+ * {@link Builder#createIfMissing(boolean)}. With statement-based binary logging the acquire statement is
+ * logged as unsafe; use row-based or mixed logging.
+ */
+public final class MysqlLockProvider extends AbstractLockProvider implements LockInspector {
+
+    static final String BACKEND = "mysql-get-lock";
+
+    private final DataSource dataSource;
+    private final String fenceTable;
+    private final DedicatedConnection session;
+
+    private MysqlLockProvider(LockRuntime runtime, Builder b) {
+        super(runtime, new Backoff(Duration.ofMillis(5), Duration.ofMillis(200)));
+        this.dataSource = Jdbc.ownConnections(b.dataSource);
+        this.fenceTable = b.fenceTable;
+        this.session = new DedicatedConnection(dataSource, runtime, new GetLockSql(b.fenceTable, b.createIfMissing), b.networkTimeout);
+    }
+
+    /** A builder on {@code dataSource}, which must reach MySQL 8 or MariaDB 10.6+. */
+    public static Builder builder(DataSource dataSource) {
+        return new Builder(dataSource);
+    }
+
+    @Override
+    protected Optional<? extends AbstractLease> tryAcquireOnBackend(LockRequest request, long deadlineNanos) {
+        return session.tryAcquire(request, LockKeys.getLockKey(request.name()));
+    }
+
+    /**
+     * Who holds {@code name}: this provider's own leases in full; for another session, its connection id as
+     * the owner and the name's latest fencing token (the holder's), with no acquisition time.
+     */
+    @Override
+    public Optional<LockInfo> inspect(String name) {
+        LockRequest.validateName(name);
+        String key = LockKeys.getLockKey(name);
+        SessionLease own = session.leaseOn(key);
+        if (own != null && own.isHeld()) {
+            return Optional.of(new LockInfo(name, own.ownerId(), own.token(), own.acquiredAt(), null, -1));
+        }
+        try (Connection c = Jdbc.autoCommitConnection(dataSource);
+             PreparedStatement ps = c.prepareStatement(
+                     "SELECT IS_USED_LOCK(?), (SELECT token FROM " + fenceTable + " WHERE lock_key = ?)")) {
+            ps.setString(1, key);
+            ps.setString(2, key);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                long connectionId = rs.getLong(1);
+                if (rs.wasNull()) {
+                    return Optional.empty();
+                }
+                return Optional.of(new LockInfo(name, "connection " + connectionId, rs.getLong(2), null, null, -1));
+            }
+        } catch (SQLException e) {
+            throw new LockBackendException(name, BACKEND, "inspect failed", e);
+        }
+    }
+
+    @Override
+    protected void closeBackend() {
+        session.close();
+    }
+
+    private static final class GetLockSql implements SessionSql {
+        private final String table;
+        private final String tryLock;
+        private boolean create;
+
+        GetLockSql(String table, boolean create) {
+            this.table = table;
+            this.create = create;
+            this.tryLock = "INSERT INTO " + table + " (lock_key, token) SELECT ?, LAST_INSERT_ID(1) FROM DUAL"
+                    + " WHERE GET_LOCK(?, 0) = 1 ON DUPLICATE KEY UPDATE token = LAST_INSERT_ID(token + 1)";
+        }
+
+        @Override
+        public void onConnect(Connection c) throws SQLException {
+            if (create) {
+                try (Statement s = c.createStatement()) {
+                    s.execute(Schema.load("mysql-fence.sql", "holdfast_fence", table));
+                }
+                create = false;
+            }
+        }
+
+        @Override
+        public @Nullable Long tryLock(Connection c, Object key) throws SQLException {
+            try (PreparedStatement ps = c.prepareStatement(tryLock, Statement.RETURN_GENERATED_KEYS)) {
+                ps.setString(1, (String) key);
+                ps.setString(2, (String) key);
+                if (ps.executeUpdate() == 0) {
+                    return null;
+                }
+                try (ResultSet keys = ps.getGeneratedKeys()) {
+                    if (!keys.next()) {
+                        throw new SQLException("GET_LOCK granted but no fencing token came back");
+                    }
+                    return keys.getLong(1);
+                }
+            } catch (SQLException e) {
+                if (e.getErrorCode() == 1146) {
+                    throw new SQLException("the fence table '" + table + "' does not exist: create it with "
+                            + "schema/mysql-fence.sql from holdfast lock-jdbc, or build the provider with "
+                            + "createIfMissing(true)", e.getSQLState(), e);
+                }
+                throw e;
+            }
+        }
+
+        @Override
+        public void unlock(Connection c, Object key, String name) throws SQLException {
+            try (PreparedStatement ps = c.prepareStatement("SELECT RELEASE_LOCK(?)")) {
+                ps.setString(1, (String) key);
+                ps.execute();
+            }
+        }
+
+        @Override
+        public void unlockAll(Connection c) throws SQLException {
+            try (Statement s = c.createStatement()) {
+                s.execute("SELECT RELEASE_ALL_LOCKS()");
+            }
+        }
+
+        @Override
+        public void ping(Connection c) throws SQLException {
+            try (Statement s = c.createStatement()) {
+                s.execute("SELECT 1");
+            }
+        }
+    }
+
+    /** Builds a {@link MysqlLockProvider}. */
+    public static final class Builder extends AbstractProviderBuilder<Builder> {
+        private final DataSource dataSource;
+        private String fenceTable = "holdfast_fence";
+        private boolean createIfMissing;
+        private Duration networkTimeout = Duration.ofSeconds(10);
+
+        private Builder(DataSource dataSource) {
+            this.dataSource = requireNonNull(dataSource, "dataSource");
+        }
+
+        /** The table of fencing counters (default {@code holdfast_fence}); a plain identifier. */
+        public Builder fenceTable(String fenceTable) {
+            this.fenceTable = Jdbc.identifier("fenceTable", fenceTable);
+            return this;
+        }
+
+        /** Whether to create the fence table if it is missing (default {@code false}). */
+        public Builder createIfMissing(boolean createIfMissing) {
+            this.createIfMissing = createIfMissing;
+            return this;
+        }
+
+        /**
+         * How long one statement on the lock connection may take before the connection counts as broken
+         * (and its leases as lost); default 10 s.
+         */
+        public Builder networkTimeout(Duration networkTimeout) {
+            requireNonNull(networkTimeout, "networkTimeout");
+            if (networkTimeout.toMillis() < 1) {
+                throw new IllegalArgumentException("networkTimeout must be at least 1 ms, was " + networkTimeout);
+            }
+            this.networkTimeout = networkTimeout;
+            return this;
+        }
+
+        public MysqlLockProvider build() {
+            return new MysqlLockProvider(runtime(BACKEND), this);
+        }
+    }
+}

@@ -1,0 +1,67 @@
+package dev.holdfast.lock.jdbc;
+
+import dev.holdfast.lock.LockProvider;
+import dev.holdfast.lock.testkit.Faults;
+import dev.holdfast.lock.testkit.LockProviderContract;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** MysqlLockProvider on MariaDB 10.11 (GET_LOCK). */
+class MysqlLockProviderContractTest extends LockProviderContract {
+
+    @RegisterExtension
+    static final TestDb DB = TestDb.mariadb();
+
+    private final Map<LockProvider, Set<Long>> sessions = new ConcurrentHashMap<>();
+
+    @Override
+    protected LockProvider createProvider() {
+        Set<Long> ids = ConcurrentHashMap.newKeySet();
+        LockProvider p = MysqlLockProvider.builder(DB.direct(ids)).createIfMissing(true).build();
+        sessions.put(p, ids);
+        return p;
+    }
+
+    @Override
+    protected Faults faults() {
+        return new Faults() {
+            @Override
+            public void expire(String name) {
+                try (Connection c = DB.admin(); PreparedStatement ps = c.prepareStatement("SELECT IS_USED_LOCK(?)")) {
+                    ps.setString(1, LockKeys.getLockKey(name));
+                    try (ResultSet rs = ps.executeQuery()) {
+                        rs.next();
+                        long holder = rs.getLong(1);
+                        if (!rs.wasNull() && DB.sessions.contains(holder)) {
+                            DB.kill(List.of(holder)); // a GET_LOCK lock expires only with its session
+                        }
+                    }
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+
+            @Override
+            public LockProvider createUnreachableProvider() {
+                return MysqlLockProvider.builder(DB.unreachable()).build();
+            }
+
+            @Override
+            public void cutConnections(LockProvider provider) {
+                DB.kill(List.copyOf(sessions.getOrDefault(provider, Set.of())));
+            }
+
+            @Override
+            public void restartBackend() {
+                DB.killAll();
+            }
+        };
+    }
+}
