@@ -61,6 +61,31 @@ final class RedisClients implements AutoCloseable {
         return client;
     }
 
+    /** A client that finds the primary of {@code masterName} through the Sentinel at {@code sentinelAddress}. */
+    RedissonClient createSentinel(String sentinelAddress, String masterName, String clientName) {
+        Config config = new Config();
+        config.setEventLoopGroup(loop);
+        config.setExecutor(executor);
+        config.useSentinelServers()
+                .addSentinelAddress(sentinelAddress)
+                .setMasterName(masterName)
+                .setCheckSentinelsList(false)
+                .setClientName(clientName)
+                .setMasterConnectionMinimumIdleSize(1)
+                .setMasterConnectionPoolSize(8)
+                .setSlaveConnectionMinimumIdleSize(1)
+                .setSlaveConnectionPoolSize(2)
+                .setSubscriptionConnectionMinimumIdleSize(1)
+                .setSubscriptionConnectionPoolSize(2)
+                .setScanInterval(200)
+                .setConnectTimeout(1000)
+                .setTimeout(1000)
+                .setRetryAttempts(2);
+        RedissonClient client = Redisson.create(config);
+        clients.add(client);
+        return client;
+    }
+
     /** Shuts down one client now. */
     static void shutdown(RedissonClient client) {
         if (!client.isShutdown()) {
