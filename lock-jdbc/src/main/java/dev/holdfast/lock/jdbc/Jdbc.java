@@ -46,8 +46,12 @@ final class Jdbc {
                 if (state != null && (state.startsWith("08") || state.startsWith("57P") || state.equals("70100"))) {
                     return true; // connection exceptions; PostgreSQL admin shutdown/terminate; MySQL query interrupted
                 }
-                if (sql.getErrorCode() == 1927 || sql.getErrorCode() == 2006 || sql.getErrorCode() == 2013) {
+                int code = sql.getErrorCode();
+                if (code == 1927 || code == 2006 || code == 2013) {
                     return true; // MariaDB/MySQL: connection killed, server gone, lost connection
+                }
+                if (code == 90121 || code == 90067 || code == 90098 || code == 90007) {
+                    return true; // H2: session or database closed, connection broken, object (connection) closed
                 }
                 if (sql instanceof java.sql.SQLRecoverableException || sql instanceof java.sql.SQLNonTransientConnectionException) {
                     return true;

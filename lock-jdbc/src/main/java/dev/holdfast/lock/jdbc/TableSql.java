@@ -1,0 +1,89 @@
+package dev.holdfast.lock.jdbc;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The statements of the table-lease provider in one database's dialect. Every statement is one round trip
+ * in auto-commit mode; times come from the database clock; release and renewal check owner and token.
+ * Subclasses hold the SQL text (built once per provider with the configured, validated table name).
+ */
+abstract class TableSql {
+
+    /** Longest name stored as it is; longer names are hashed into the column. */
+    static final int NAME_COLUMN_LENGTH = 255;
+
+    /** The holder's row, for inspection. */
+    record Row(String owner, long token, Instant lockedAt, long expiresInMicros) {
+    }
+
+    protected final String table;
+
+    TableSql(String table) {
+        this.table = table;
+    }
+
+    /** The schema file under {@code schema/}. */
+    abstract String schemaFile();
+
+    /**
+     * Takes the lock if it is free, expired, or already this owner's (a retry of the same attempt), in one
+     * statement: inserts the row or bumps its token.
+     *
+     * @return the new fencing token, or null if another owner holds the lock
+     */
+    abstract @Nullable Long acquire(Connection c, String key, String owner, long leaseMicros) throws SQLException;
+
+    /** Moves the expiry to now + lease if this owner and token still hold the lock. */
+    abstract boolean renew(Connection c, String key, String owner, long token, long leaseMicros) throws SQLException;
+
+    /**
+     * Frees the lock if this owner and token hold it: expiry becomes now, or {@code locked_at + minHold} if
+     * that is later (never later than it was).
+     *
+     * @param notifyName the lock name to announce where the database can notify
+     */
+    abstract void release(Connection c, String key, String owner, long token, long minHoldMicros, String notifyName)
+            throws SQLException;
+
+    /** The current holder's row, if the lock is held. */
+    abstract @Nullable Row inspect(Connection c, String key) throws SQLException;
+
+    /** Whether releases are announced with NOTIFY (PostgreSQL). */
+    boolean notifies() {
+        return false;
+    }
+
+    /** The notification channel (PostgreSQL). */
+    String channel() {
+        return table.replace('.', '_');
+    }
+
+    static int update(Connection c, String sql, Object... args) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            bind(ps, args);
+            return ps.executeUpdate();
+        }
+    }
+
+    static void bind(PreparedStatement ps, Object... args) throws SQLException {
+        for (int i = 0; i < args.length; i++) {
+            if (args[i] instanceof Long l) {
+                ps.setLong(i + 1, l);
+            } else {
+                ps.setString(i + 1, (String) args[i]);
+            }
+        }
+    }
+
+    static @Nullable Row row(ResultSet rs) throws SQLException {
+        if (!rs.next()) {
+            return null;
+        }
+        return new Row(rs.getString(1), rs.getLong(2), rs.getObject(3, java.time.OffsetDateTime.class).toInstant(), rs.getLong(4));
+    }
+}

@@ -1,0 +1,24 @@
+package dev.holdfast.lock.jdbc;
+
+import dev.holdfast.lock.LockProvider;
+import dev.holdfast.lock.testkit.Faults;
+import dev.holdfast.lock.testkit.LockProviderContract;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** The table-lease provider on H2. */
+class JdbcTableLockProviderH2ContractTest extends LockProviderContract {
+
+    @RegisterExtension
+    static final TestDb DB = TestDb.h2();
+    static final TableFaults FAULTS = new TableFaults(DB, "holdfast_lock");
+
+    @Override
+    protected LockProvider createProvider() {
+        return FAULTS.create();
+    }
+
+    @Override
+    protected Faults faults() {
+        return FAULTS;
+    }
+}
