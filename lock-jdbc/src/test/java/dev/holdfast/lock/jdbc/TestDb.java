@@ -39,6 +39,9 @@ final class TestDb implements AfterEachCallback {
     private final String password;
     final Set<Long> sessions = ConcurrentHashMap.newKeySet();
     final AtomicLong statements = new AtomicLong();
+    /** Every SQL text sent, while {@link #recordSql} is on (to prove names only travel as parameters). */
+    final java.util.Queue<String> sqlTexts = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    volatile boolean recordSql;
     private final List<HikariDataSource> pools = new CopyOnWriteArrayList<>();
 
     private TestDb(Kind kind, String url, String user, String password) {
@@ -85,9 +88,11 @@ final class TestDb implements AfterEachCallback {
         if (kind == Kind.H2) {
             // H2 reports a session ended from outside (ABORT_SESSION) with its own codes, which Hikari does not know
             config.setExceptionOverride(new com.zaxxer.hikari.SQLExceptionOverride() {
-                @Override
-                public Override adjudicate(SQLException e) {
-                    return Jdbc.isConnectionError(null, e) ? Override.MUST_EVICT : Override.CONTINUE_EVICT;
+                @java.lang.Override
+                public com.zaxxer.hikari.SQLExceptionOverride.Override adjudicate(SQLException e) {
+                    return Jdbc.isConnectionError(null, e)
+                            ? com.zaxxer.hikari.SQLExceptionOverride.Override.MUST_EVICT
+                            : com.zaxxer.hikari.SQLExceptionOverride.Override.CONTINUE_EVICT;
                 }
             });
         }
@@ -217,6 +222,10 @@ final class TestDb implements AfterEachCallback {
                 if (method.getName().equals("isWrapperFor") && args[0] instanceof Class<?> cls && cls.isInstance(c)) {
                     return true;
                 }
+                if (recordSql && args != null && args.length > 0 && args[0] instanceof String sql
+                        && (method.getName().startsWith("prepare") || method.getName().equals("nativeSQL"))) {
+                    sqlTexts.add(sql);
+                }
                 Object result = method.invoke(c, args);
                 if (result instanceof Statement st) {
                     return countingStatement(st);
@@ -236,6 +245,9 @@ final class TestDb implements AfterEachCallback {
         InvocationHandler h = (proxy, method, args) -> {
             if (method.getName().startsWith("execute")) {
                 statements.incrementAndGet();
+                if (recordSql && args != null && args.length > 0 && args[0] instanceof String sql) {
+                    sqlTexts.add(sql);
+                }
             }
             try {
                 return method.invoke(st, args);
