@@ -159,6 +159,10 @@ public final class ZookeeperLockProvider extends AbstractLockProvider implements
     protected Optional<? extends AbstractLease> tryAcquireOnBackend(LockRequest request, long deadlineNanos)
             throws InterruptedException {
         String name = request.name();
+        if (client.getState() != CuratorFrameworkState.STARTED) {
+            throw new IllegalStateException("the CuratorFramework must be started (and not closed) to take lock '"
+                    + name + "', it is " + client.getState());
+        }
         String folder = lockFolder(name);
         String owner = runtime.newOwnerId();
         long start = runtime.ticker().nanoTime();
