@@ -67,6 +67,11 @@ final class RedisKeys {
         }
     }
 
+    @Override
+    public String toString() {
+        return "'" + prefix + "'";
+    }
+
     /** Checks a key prefix: up to 100 printable characters, no braces (they would move the hash tag). */
     static String validatePrefix(String prefix) {
         if (prefix.length() > 100) {

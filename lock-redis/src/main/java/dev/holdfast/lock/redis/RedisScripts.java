@@ -17,8 +17,9 @@ import org.redisson.client.RedisNoScriptException;
 import org.redisson.client.codec.StringCodec;
 
 /**
- * The Lua scripts (resource files next to this class) and how they are run: EVALSHA, one round trip;
- * after NOSCRIPT (a restarted or new server) the script is loaded and the call repeated once.
+ * The Lua scripts (resource files next to this class) and how they are run: EVALSHA, one round trip,
+ * routed explicitly by the lock's key (so in a Cluster it reaches the node owning the name's slot);
+ * after NOSCRIPT (a restarted or new server) the script is sent in full (EVAL, which also caches it).
  */
 final class RedisScripts {
 
@@ -57,9 +58,9 @@ final class RedisScripts {
     <R> R runOnKey(Script s, String key, Object... args) {
         List<Object> keys = List.of(key);
         try {
-            return script.evalSha(s.mode, s.sha, s.returnType, keys, args);
+            return script.evalSha(key, s.mode, s.sha, s.returnType, keys, args);
         } catch (RedisNoScriptException e) {
-            return script.eval(s.mode, s.source, s.returnType, keys, args);
+            return script.eval(key, s.mode, s.source, s.returnType, keys, args);
         }
     }
 
@@ -67,9 +68,9 @@ final class RedisScripts {
     <R> R runOnKeys(Script s, String key1, String key2, Object... args) {
         List<Object> keys = List.of(key1, key2);
         try {
-            return script.evalSha(s.mode, s.sha, s.returnType, keys, args);
+            return script.evalSha(key1, s.mode, s.sha, s.returnType, keys, args);
         } catch (RedisNoScriptException e) {
-            return script.eval(s.mode, s.source, s.returnType, keys, args);
+            return script.eval(key1, s.mode, s.source, s.returnType, keys, args);
         }
     }
 
@@ -91,10 +92,11 @@ final class RedisScripts {
     private <R> Acked<R> batch(Script s, String shaOrSource, boolean sha, List<Object> keys, int replicas,
                                java.time.Duration timeout, Object... args) {
         RBatch batch = client.createBatch(BatchOptions.defaults().sync(replicas, timeout));
+        String routing = String.valueOf(keys.get(0)); // the script goes to the node of its keys' slot
         if (sha) {
-            batch.getScript(StringCodec.INSTANCE).evalShaAsync(s.mode, shaOrSource, s.returnType, keys, args);
+            batch.getScript(StringCodec.INSTANCE).evalShaAsync(routing, s.mode, shaOrSource, s.returnType, keys, args);
         } else {
-            batch.getScript(StringCodec.INSTANCE).evalAsync(s.mode, shaOrSource, s.returnType, keys, args);
+            batch.getScript(StringCodec.INSTANCE).evalAsync(routing, s.mode, shaOrSource, s.returnType, keys, args);
         }
         BatchResult<?> result = batch.execute();
         @SuppressWarnings("unchecked")

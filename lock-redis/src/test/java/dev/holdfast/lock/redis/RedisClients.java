@@ -86,6 +86,28 @@ final class RedisClients implements AutoCloseable {
         return client;
     }
 
+    /** A Cluster client that starts from {@code nodeAddresses}. */
+    RedissonClient createCluster(List<String> nodeAddresses, String clientName) {
+        Config config = new Config();
+        config.setEventLoopGroup(loop);
+        config.setExecutor(executor);
+        config.useClusterServers()
+                .addNodeAddress(nodeAddresses.toArray(String[]::new))
+                .setClientName(clientName)
+                .setMasterConnectionMinimumIdleSize(1)
+                .setMasterConnectionPoolSize(8)
+                .setSlaveConnectionMinimumIdleSize(1)
+                .setSlaveConnectionPoolSize(2)
+                .setSubscriptionConnectionMinimumIdleSize(1)
+                .setSubscriptionConnectionPoolSize(2)
+                .setConnectTimeout(1000)
+                .setTimeout(1000)
+                .setRetryAttempts(2);
+        RedissonClient client = Redisson.create(config);
+        clients.add(client);
+        return client;
+    }
+
     /** Shuts down one client now. */
     static void shutdown(RedissonClient client) {
         if (!client.isShutdown()) {

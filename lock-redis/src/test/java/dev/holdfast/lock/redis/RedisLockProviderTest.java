@@ -315,6 +315,62 @@ class RedisLockProviderTest {
         assertThat(after.token()).isGreaterThan(before.token());
     }
 
+    // ------------------------------------------------------------------ cluster
+
+    @Test
+    void worksOnAClusterWithEveryNameInOneSlot() throws Exception {
+        List<RedisServerProcess> nodes = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            nodes.add(server(RedisServerProcess.start("--cluster-enabled", "yes", "--cluster-node-timeout", "2000")));
+        }
+        int[][] ranges = {{0, 5460}, {5461, 10922}, {10923, 16383}};
+        for (int i = 0; i < 3; i++) {
+            nodes.get(i).call("CLUSTER", "ADDSLOTSRANGE", String.valueOf(ranges[i][0]), String.valueOf(ranges[i][1]));
+        }
+        for (int i = 1; i < 3; i++) {
+            nodes.get(0).call("CLUSTER", "MEET", "127.0.0.1", String.valueOf(nodes.get(i).port()));
+        }
+        Await.until(PATIENCE, "the cluster is up", () -> nodes.stream().allMatch(n ->
+                String.valueOf(n.call("CLUSTER", "INFO")).contains("cluster_state:ok")
+                        && String.valueOf(n.call("CLUSTER", "INFO")).contains("cluster_known_nodes:3")));
+        List<String> addresses = nodes.stream().map(RedisServerProcess::address).toList();
+        RedisLockProvider a = RedisLockProvider.builder(clients.createCluster(addresses, RedisClients.uniqueName("holdfast-cluster"))).build();
+        RedisLockProvider b = RedisLockProvider.builder(clients.createCluster(addresses, RedisClients.uniqueName("holdfast-cluster"))).build();
+        providers.add(a);
+        providers.add(b);
+        java.util.Set<Integer> nodesUsed = new java.util.HashSet<>();
+        for (String base : List.of("payout:1", "payout:2", "{", "}", "a{b}c", "x".repeat(300), "é{}", "q", "r", "s", "t")) {
+            String name = base + unique("");
+            Lease first = grant(a, lease(name, Duration.ofSeconds(10)));
+            assertThat(b.tryAcquire(lease(name, Duration.ofSeconds(10)))).isEmpty();
+            assertThat(b.inspect(name).orElseThrow().token()).isEqualTo(first.token());
+            first.release();
+            try (Lease second = grant(b, lease(name, Duration.ofSeconds(10)))) {
+                assertThat(second.token()).isGreaterThan(first.token());
+            }
+            RedisKeys.Names keys = new RedisKeys("holdfast:").of(name);
+            long slot = (Long) nodes.get(0).call("CLUSTER", "KEYSLOT", keys.lock());
+            assertThat((Long) nodes.get(0).call("CLUSTER", "KEYSLOT", keys.fence())).as("fence in the lock's slot").isEqualTo(slot);
+            for (int i = 0; i < 3; i++) {
+                if (slot >= ranges[i][0] && slot <= ranges[i][1]) {
+                    nodesUsed.add(i);
+                }
+            }
+        }
+        assertThat(nodesUsed).as("names spread over the cluster's nodes").hasSizeGreaterThan(1);
+        // a waiter on one client is woken by a release through the other (cluster-wide PUBLISH)
+        String name = unique("cluster-handoff");
+        Lease held = grant(a, lease(name, Duration.ofSeconds(30)));
+        CompletableFuture<Long> got = CompletableFuture.supplyAsync(() -> {
+            try (Lease l = b.acquire(LockRequest.named(name).waitTime(PATIENCE).build())) {
+                return l.token();
+            }
+        });
+        Await.until(PATIENCE, "the waiter subscribed", () -> b.subscriptions() == 1);
+        held.release();
+        assertThat(got.get(PATIENCE.toSeconds(), TimeUnit.SECONDS)).isGreaterThan(held.token());
+    }
+
     // ------------------------------------------------------------------ waiting
 
     @Test
