@@ -87,7 +87,7 @@ public abstract class AbstractLockProvider implements LockProvider {
             LockInterruptedException failure = new LockInterruptedException(name, e);
             runtime.emit(LockEvent.Type.FAILED, name, 0, runtime.since(start), failure);
             throw failure;
-        } catch (LockException | IllegalArgumentException | IllegalStateException e) {
+        } catch (LockException | IllegalArgumentException | ClosedException e) {
             runtime.emit(LockEvent.Type.FAILED, name, 0, runtime.since(start), e);
             throw e;
         } catch (RuntimeException e) {
@@ -147,7 +147,16 @@ public abstract class AbstractLockProvider implements LockProvider {
 
     private void ensureOpen() {
         if (closed.get()) {
-            throw new IllegalStateException(runtime.backend() + " lock provider is closed");
+            throw new ClosedException(runtime.backend() + " lock provider is closed");
+        }
+    }
+
+    /** Misuse of a closed provider (kept apart from a backend's own IllegalStateExceptions, which are failures). */
+    private static final class ClosedException extends IllegalStateException {
+        private static final long serialVersionUID = 1L;
+
+        ClosedException(String message) {
+            super(message);
         }
     }
 

@@ -62,6 +62,8 @@ public final class History {
         }
     }
 
+    private static final long LISTENER_GRACE_NANOS = 1_000_000_000L;
+
     private final ConcurrentLinkedQueue<Grant> grants = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<String> effects = new ConcurrentLinkedQueue<>();
 
@@ -201,6 +203,13 @@ public final class History {
                 until = Math.min(until, al.deadlineNanos()); // providers on the system ticker
             }
             long lost = lostAt.get();
+            if (lostKnown && lost == 0) {
+                // the listener runs on the thread that detected the loss, maybe a moment after isHeld turned false
+                long giveUp = System.nanoTime() + LISTENER_GRACE_NANOS;
+                while ((lost = lostAt.get()) == 0 && System.nanoTime() - giveUp < 0) {
+                    Thread.onSpinWait();
+                }
+            }
             if (lost != 0) {
                 until = Math.min(until, lost);
             }
