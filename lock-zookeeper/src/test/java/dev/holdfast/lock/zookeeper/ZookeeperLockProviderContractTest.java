@@ -4,12 +4,9 @@ import dev.holdfast.lock.LockProvider;
 import dev.holdfast.lock.testkit.Faults;
 import dev.holdfast.lock.testkit.LockProviderContract;
 import dev.holdfast.lock.testkit.fixtures.ZookeeperFixture;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.utils.ZKPaths;
-import org.apache.zookeeper.KeeperException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -58,40 +55,6 @@ class ZookeeperLockProviderContractTest extends LockProviderContract {
 
     @Override
     protected Faults faults() {
-        return new Faults() {
-            @Override
-            public void expire(String name) {
-                String folder = ZKPaths.makePath(BASE, LockPaths.segment(name));
-                try {
-                    List<String> queue = LockPaths.queue(admin.getChildren().forPath(folder));
-                    if (!queue.isEmpty()) {
-                        admin.delete().quietly().forPath(ZKPaths.makePath(folder, queue.get(0)));
-                    }
-                } catch (KeeperException.NoNodeException e) {
-                    // nobody holds it
-                } catch (Exception e) {
-                    throw new IllegalStateException("expire " + name, e);
-                }
-            }
-
-            @Override
-            public LockProvider createUnreachableProvider() {
-                return track(clients.unreachable());
-            }
-
-            @Override
-            public void cutConnections(LockProvider provider) {
-                try {
-                    zk.expireSession(providers.get(provider).getZookeeperClient().getZooKeeper());
-                } catch (Exception e) {
-                    throw new IllegalStateException("expire session", e);
-                }
-            }
-
-            @Override
-            public void restartBackend() {
-                zk.restart();
-            }
-        };
+        return new ZookeeperFaults(zk, admin, BASE, providers::get, () -> track(clients.unreachable()));
     }
 }

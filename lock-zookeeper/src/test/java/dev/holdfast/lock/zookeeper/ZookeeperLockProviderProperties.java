@@ -1,0 +1,60 @@
+package dev.holdfast.lock.zookeeper;
+
+import dev.holdfast.lock.LockProvider;
+import dev.holdfast.lock.testkit.Faults;
+import dev.holdfast.lock.testkit.LockProviderProperties;
+import dev.holdfast.lock.testkit.fixtures.ZookeeperFixture;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import net.jqwik.api.lifecycle.AfterContainer;
+import net.jqwik.api.lifecycle.AfterTry;
+import net.jqwik.api.lifecycle.BeforeContainer;
+import org.apache.curator.framework.CuratorFramework;
+
+/** The kit's model-checked random schedules, on a ZooKeeper server. */
+class ZookeeperLockProviderProperties extends LockProviderProperties {
+
+    private static final String BASE = "/holdfast-properties/locks";
+    private static ZookeeperFixture zk;
+    private static ZkClients clients;
+    private static CuratorFramework admin;
+    private static final Map<LockProvider, CuratorFramework> providers = new ConcurrentHashMap<>();
+
+    @BeforeContainer
+    static void startServer() {
+        zk = ZookeeperFixture.open();
+        clients = new ZkClients();
+        admin = clients.open(zk.connectString());
+    }
+
+    @AfterContainer
+    static void stopServer() {
+        clients.close();
+        zk.close();
+    }
+
+    @AfterTry
+    void closeClients() {
+        providers.forEach((provider, client) -> {
+            provider.close();
+            client.close();
+        });
+        providers.clear();
+    }
+
+    private static LockProvider track(CuratorFramework client) {
+        ZookeeperLockProvider provider = ZookeeperLockProvider.builder(client).basePath(BASE).build();
+        providers.put(provider, client);
+        return provider;
+    }
+
+    @Override
+    protected LockProvider createProvider() {
+        return track(clients.open(zk.connectString()));
+    }
+
+    @Override
+    protected Faults faults() {
+        return new ZookeeperFaults(zk, admin, BASE, providers::get, () -> track(clients.unreachable()));
+    }
+}
