@@ -1,0 +1,132 @@
+package dev.holdfast.lock;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BooleanSupplier;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class LeaderElectionTest {
+
+    private final InMemoryLockProvider.Store store = new InMemoryLockProvider.Store();
+    private final InMemoryLockProvider nodeA = InMemoryLockProvider.builder().store(store).build();
+    private final InMemoryLockProvider nodeB = InMemoryLockProvider.builder().store(store).build();
+    private final List<AutoCloseable> toClose = new CopyOnWriteArrayList<>();
+
+    @AfterEach
+    void close() throws Exception {
+        for (AutoCloseable c : toClose) {
+            c.close();
+        }
+        nodeA.close();
+        nodeB.close();
+    }
+
+    /** Records leadership changes as "gained:<token>" / "lost:<reason or closed>". */
+    static final class Recorder implements LeaderElection.Listener {
+        final List<String> events = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void leadershipGained(Lease lease) {
+            events.add("gained:" + lease.token());
+        }
+
+        @Override
+        public void leadershipLost(@Nullable LockLostException cause) {
+            events.add("lost:" + (cause == null ? "closed" : cause.reason()));
+        }
+    }
+
+    private LeaderElection start(LockProvider provider, String name, Recorder recorder) {
+        LeaderElection e = LeaderElection.builder(provider, name)
+                .leaseTime(Duration.ofSeconds(2))
+                .retryInterval(Duration.ofMillis(200))
+                .listener(recorder)
+                .build();
+        toClose.add(e);
+        return e.start();
+    }
+
+    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for " + what);
+            }
+            Thread.sleep(10);
+        }
+    }
+
+    @Test
+    void exactlyOneNodeLeadsAndTheOtherTakesOverWhenTheLeaderCloses() throws Exception {
+        Recorder a = new Recorder();
+        Recorder b = new Recorder();
+        LeaderElection ea = start(nodeA, "leader-1", a);
+        await("a leads", ea::isLeader);
+        LeaderElection eb = start(nodeB, "leader-1", b);
+        Thread.sleep(300);
+        assertThat(eb.isLeader()).isFalse();
+        assertThat(b.events).isEmpty();
+
+        long tokenA = ea.currentLease().orElseThrow().token();
+        ea.close();
+        assertThat(ea.isLeader()).isFalse();
+        assertThat(a.events).containsExactly("gained:" + tokenA, "lost:closed");
+        await("b leads", eb::isLeader);
+        assertThat(eb.currentLease().orElseThrow().token()).isGreaterThan(tokenA);
+        await("b is told", () -> b.events.size() == 1);
+    }
+
+    @Test
+    void aLeaderWhoseLeaseIsLostIsToldAndContendsAgain() throws Exception {
+        Recorder a = new Recorder();
+        LeaderElection ea = start(nodeA, "leader-2", a);
+        await("a leads", ea::isLeader);
+        store.expire("leader-2");
+        try (Lease thief = nodeB.acquire(LockRequest.named("leader-2").leaseTime(Duration.ofSeconds(30)).build())) {
+            // the next renewal is refused: the lease is lost and the listener told
+            await("a loses", () -> a.events.size() == 2);
+            assertThat(a.events.get(1)).isEqualTo("lost:REFUSED");
+            assertThat(ea.isLeader()).isFalse();
+        }
+        await("a leads again and is told", () -> ea.isLeader() && a.events.size() == 3);
+        assertThat(a.events.get(2)).startsWith("gained:");
+    }
+
+    @Test
+    void keepsContendingThroughABackendOutage() throws Exception {
+        store.setAvailable(false);
+        Recorder a = new Recorder();
+        LeaderElection ea = start(nodeA, "leader-3", a);
+        Thread.sleep(300);
+        assertThat(ea.isLeader()).isFalse();
+        store.setAvailable(true);
+        await("a leads after the outage", ea::isLeader);
+    }
+
+    @Test
+    void closingBeforeStartOrTwiceIsHarmlessAndStartTwiceIsRefused() {
+        LeaderElection e = LeaderElection.builder(nodeA, "leader-4").build();
+        e.close();
+        e.close();
+        assertThatThrownBy(e::start).isInstanceOf(IllegalStateException.class);
+        LeaderElection f = LeaderElection.builder(nodeA, "leader-5").build().start();
+        toClose.add(f);
+        assertThatThrownBy(f::start).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void builderRejectsBadValuesAtOnce() {
+        assertThatThrownBy(() -> LeaderElection.builder(nodeA, " "))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> LeaderElection.builder(nodeA, "x").leaseTime(Duration.ofSeconds(-1)))
+                .hasMessageContaining("leaseTime");
+        assertThatThrownBy(() -> LeaderElection.builder(nodeA, "x").retryInterval(Duration.ZERO))
+                .hasMessageContaining("retryInterval");
+    }
+}
