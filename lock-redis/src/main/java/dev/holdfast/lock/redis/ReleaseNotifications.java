@@ -62,6 +62,12 @@ final class ReleaseNotifications {
         if (!created[0]) {
             return false;
         }
+        // a subscription that fails later (after this caller stopped waiting for it) must not stay cached
+        sub.listenerId.whenComplete((id, error) -> {
+            if (error != null) {
+                byName.remove(name, sub);
+            }
+        });
         try {
             sub.listenerId.get(Math.max(0, maxWaitNanos), TimeUnit.NANOSECONDS);
             return true;

@@ -119,6 +119,34 @@ class RedisLockBenchmark {
         return t;
     }
 
+    private static final int ROUNDS = 10;
+
+    private static Map<String, long[]> interleaved(Map<String, Op> ops) throws Exception {
+        Map<String, long[]> result = new java.util.LinkedHashMap<>();
+        int per = Math.max(1, OPS / ROUNDS);
+        for (String k : ops.keySet()) {
+            time(500, ops.get(k)); // warm-up (time() warms up too)
+            result.put(k, new long[per * ROUNDS]);
+        }
+        for (int r = 0; r < ROUNDS; r++) {
+            for (Map.Entry<String, Op> e : ops.entrySet()) {
+                long[] t = e.getValue() == null ? null : timeCold(per, e.getValue());
+                System.arraycopy(t, 0, result.get(e.getKey()), r * per, per);
+            }
+        }
+        return result;
+    }
+
+    private static long[] timeCold(int n, Op op) throws Exception {
+        long[] t = new long[n];
+        for (int i = 0; i < n; i++) {
+            long s = System.nanoTime();
+            op.run();
+            t[i] = System.nanoTime() - s;
+        }
+        return t;
+    }
+
     private static String stats(long[] nanos) {
         long[] s = nanos.clone();
         Arrays.sort(s);
@@ -174,38 +202,50 @@ class RedisLockBenchmark {
             fenced.unlock();
             System.out.printf("round trips  RFencedLock unlock: %d %s%n", countA.writes.sum(), countA.snapshot());
 
-            // ---- uncontended acquire+release, one thread
+            // ---- uncontended acquire+release, one thread; candidates interleaved in rounds so that load
+            // changes on a shared machine hit all of them alike
             var single = a.getRedisNodes(RedisNodes.SINGLE).getInstance();
-            long[] ping = time(OPS, single::ping);
-            long[] ping2 = time(OPS, () -> {
-                single.ping();
-                single.ping();
-            });
             var bucket = a.getBucket(PREFIX + "floor");
-            long[] get2 = time(OPS, () -> {
+            LockRequest noRenew = free.toBuilder().autoRenew(false).build();
+            Map<String, Op> ops = new java.util.LinkedHashMap<>();
+            ops.put("ping", single::ping);
+            ops.put("ping2", () -> {
+                single.ping();
+                single.ping();
+            });
+            ops.put("get2", () -> {
                 bucket.get();
                 bucket.get();
             });
-            long[] holdfast = time(OPS, () -> ha.tryAcquire(free).orElseThrow().release());
-            long[] holdfastNoRenew = time(OPS, () -> ha.tryAcquire(free.toBuilder().autoRenew(false).build()).orElseThrow().release());
-            long[] rlockT = time(OPS, () -> {
+            ops.put("holdfast", () -> ha.tryAcquire(free).orElseThrow().release());
+            ops.put("holdfastNoRenew", () -> ha.tryAcquire(noRenew).orElseThrow().release());
+            ops.put("rlock", () -> {
                 if (!rlock.tryLock(0, TimeUnit.SECONDS)) {
                     throw new IllegalStateException("busy");
                 }
                 rlock.unlock();
             });
-            long[] rlockLease = time(OPS, () -> {
+            ops.put("rlockLease", () -> {
                 if (!rlock.tryLock(0, 30, TimeUnit.SECONDS)) {
                     throw new IllegalStateException("busy");
                 }
                 rlock.unlock();
             });
-            long[] fencedT = time(OPS, () -> {
+            ops.put("fenced", () -> {
                 if (fenced.tryLockAndGetToken(0, TimeUnit.SECONDS) == null) {
                     throw new IllegalStateException("busy");
                 }
                 fenced.unlock();
             });
+            Map<String, long[]> samples = interleaved(ops);
+            long[] ping = samples.get("ping");
+            long[] ping2 = samples.get("ping2");
+            long[] get2 = samples.get("get2");
+            long[] holdfast = samples.get("holdfast");
+            long[] holdfastNoRenew = samples.get("holdfastNoRenew");
+            long[] rlockT = samples.get("rlock");
+            long[] rlockLease = samples.get("rlockLease");
+            long[] fencedT = samples.get("fenced");
             double floor = p50(ping2);
             System.out.printf("%nuncontended, one thread (x = p50 / p50 of two PINGs)%n");
             System.out.printf("  PING (1 round trip)                  %s%n", stats(ping));
@@ -217,23 +257,25 @@ class RedisLockBenchmark {
             System.out.printf("  RLock tryLock(lease 30s)+unlock      %s  x%.2f%n", stats(rlockLease), p50(rlockLease) / floor);
             System.out.printf("  RFencedLock tryLockAndGetToken+unlock %s x%.2f%n", stats(fencedT), p50(fencedT) / floor);
 
-            // ---- contended hand-off: a waiter in another client blocks; the holder releases
-            String hname = PREFIX + "handoff";
-            LockRequest wait = LockRequest.named(hname).leaseTime(Duration.ofSeconds(30)).waitTime(Duration.ofSeconds(10)).build();
-            long[] hf = handOffs(() -> {
-                Lease held = ha.acquire(wait);
+            // ---- contended hand-off: a waiter in another client blocks; the holder releases. Both
+            // candidates release from a holder thread (RLock must: it is thread-bound) and alternate.
+            ExecutorService holderThread = Executors.newSingleThreadExecutor();
+            LockRequest wait = LockRequest.named(PREFIX + "handoff").leaseTime(Duration.ofSeconds(30))
+                    .waitTime(Duration.ofSeconds(10)).build();
+            RLock ra = a.getLock(PREFIX + "handoff-rlock");
+            RLock rb = b.getLock(PREFIX + "handoff-rlock");
+            Map<String, HandoffSetup> setups = new java.util.LinkedHashMap<>();
+            setups.put("holdfast", () -> {
+                Lease held = holderThread.submit(() -> ha.acquire(wait)).get();
                 Future<Long> got = waiterThread.submit(() -> {
                     Lease w = hb.acquire(wait);
                     long at = System.nanoTime();
                     w.release();
                     return at;
                 });
-                return new Handoff(held::release, got);
+                return new Handoff(() -> holderThread.submit(held::release).get(), got);
             });
-            RLock ra = a.getLock(PREFIX + "handoff-rlock");
-            RLock rb = b.getLock(PREFIX + "handoff-rlock");
-            ExecutorService holderThread = Executors.newSingleThreadExecutor();
-            long[] rl = handOffs(() -> {
+            setups.put("rlock", () -> {
                 holderThread.submit(() -> ra.lock()).get();
                 Future<Long> got = waiterThread.submit(() -> {
                     if (!rb.tryLock(10, TimeUnit.SECONDS)) {
@@ -245,10 +287,13 @@ class RedisLockBenchmark {
                 });
                 return new Handoff(() -> holderThread.submit(ra::unlock).get(), got);
             });
+            Map<String, long[][]> h = handOffs(setups);
             holderThread.shutdownNow();
-            System.out.printf("%ncontended hand-off (release -> waiter in another client holds it), %d times%n", HANDOFFS);
-            System.out.printf("  holdfast (pub/sub)                   %s  (p50 = %.1f PINGs)%n", stats(hf), p50(hf) / p50(ping));
-            System.out.printf("  RLock (pub/sub)                      %s  (p50 = %.1f PINGs)%n", stats(rl), p50(rl) / p50(ping));
+            System.out.printf("%ncontended hand-off (release -> waiter in another client holds it), %d times each, alternating%n", HANDOFFS);
+            System.out.printf("  holdfast (pub/sub)  hand-off %s  (p50 = %.1f PINGs); release call alone p50 %.1f us%n",
+                    stats(h.get("holdfast")[0]), p50(h.get("holdfast")[0]) / p50(ping), p50(h.get("holdfast")[1]) / 1e3);
+            System.out.printf("  RLock (pub/sub)     hand-off %s  (p50 = %.1f PINGs); unlock call alone p50 %.1f us%n",
+                    stats(h.get("rlock")[0]), p50(h.get("rlock")[0]) / p50(ping), p50(h.get("rlock")[1]) / 1e3);
         } finally {
             waiterThread.shutdownNow();
             a.shutdown(0, 2, TimeUnit.SECONDS);
@@ -267,18 +312,24 @@ class RedisLockBenchmark {
         Handoff start() throws Exception;
     }
 
-    private static long[] handOffs(HandoffSetup setup) throws Exception {
-        long[] t = new long[HANDOFFS];
+    /** For each candidate: [0] = release start to waiter holding, [1] = the release call alone. */
+    private static Map<String, long[][]> handOffs(Map<String, HandoffSetup> setups) throws Exception {
+        Map<String, long[][]> result = new java.util.LinkedHashMap<>();
+        setups.keySet().forEach(k -> result.put(k, new long[2][HANDOFFS]));
         for (int i = -10; i < HANDOFFS; i++) {
-            Handoff h = setup.start();
-            Thread.sleep(15); // let the waiter block
-            long releasedAt = System.nanoTime();
-            h.release().run();
-            long d = h.acquiredAt().get(10, TimeUnit.SECONDS) - releasedAt;
-            if (i >= 0) {
-                t[i] = d;
+            for (Map.Entry<String, HandoffSetup> e : setups.entrySet()) {
+                Handoff h = e.getValue().start();
+                Thread.sleep(15); // let the waiter block
+                long releasedAt = System.nanoTime();
+                h.release().run();
+                long returnedAt = System.nanoTime();
+                long d = h.acquiredAt().get(10, TimeUnit.SECONDS) - releasedAt;
+                if (i >= 0) {
+                    result.get(e.getKey())[0][i] = d;
+                    result.get(e.getKey())[1][i] = returnedAt - releasedAt;
+                }
             }
         }
-        return t;
+        return result;
     }
 }
