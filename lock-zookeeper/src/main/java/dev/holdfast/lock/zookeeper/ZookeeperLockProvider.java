@@ -63,7 +63,9 @@ import org.slf4j.LoggerFactory;
  *       id as data and reading the node's {@code Stat} from the same reply; then lists the folder.</li>
  *   <li>The lowest sequence holds the lock. A waiter sets a watch on its immediate predecessor only (no
  *       herd) and sleeps until that watch fires, its wait time ends or the connection changes; it never
- *       polls. When the wait ends without a grant, it deletes its node and reports the lock busy.</li>
+ *       polls. If the predecessor was the holder and its node was deleted, the waiter holds the lock now;
+ *       otherwise it lists the folder again. When the wait ends without a grant, it deletes its node and
+ *       reports the lock busy.</li>
  *   <li>The grant's fencing token is the node's creation zxid ({@code Stat.czxid}).</li>
  *   <li>Release deletes the node (one round trip). With {@code minHold}, the delete is scheduled on the
  *       provider's scheduler for {@code acquiredAt + minHold}.</li>
@@ -72,8 +74,10 @@ import org.slf4j.LoggerFactory;
  *       longer be trusted (below).</li>
  * </ol>
  * Round trips: an uncontended acquire is 2 (create, list), a release 1 (delete), a renewal 1 (exists); a
- * busy try-once is 3 (create, list, delete); a hand-off to a waiter is the holder's delete, the watch
- * notification and the waiter's list.
+ * busy try-once is 3 (create, list, delete). A hand-off to the next waiter costs the holder's delete and
+ * the watch notification only: when the node just before a waiter was the holder's and it is deleted, the
+ * waiter's node is the lowest (sequence numbers only grow, so nothing can appear below it) and it is granted
+ * without listing again; a waiter whose predecessor was itself a waiter that gave up lists again.
  *
  * <h2>Fencing tokens: why the creation zxid</h2>
  * Every ZooKeeper write gets a zxid, totally ordered across the whole ensemble and increasing across leader
@@ -207,18 +211,26 @@ public final class ZookeeperLockProvider extends AbstractLockProvider implements
                 if (index == 0) {
                     continue; // a loss event came between the list and now: look again
                 }
+                String predecessor = ZKPaths.makePath(folder, queue.get(index - 1));
                 waiter.arm();
                 try {
-                    client.getData().usingWatcher(waiter).forPath(ZKPaths.makePath(folder, queue.get(index - 1)));
+                    client.getData().usingWatcher(waiter).forPath(predecessor);
                 } catch (KeeperException.NoNodeException gone) {
                     continue; // the predecessor left between the list and the watch
                 }
                 waiter.await(remaining);
+                if (index == 1 && waiter.saw(predecessor) && epoch == lossEpoch && currentSessionId() == session) {
+                    // The holder's node is gone and ours was next. No node below ours can appear (sequence
+                    // numbers only grow), so ours is now the lowest: granted without listing again.
+                    ZookeeperLease lease = new ZookeeperLease(this, runtime, request, created.getCzxid(), owner, start,
+                            ours, session, epoch);
+                    ours = null;
+                    return Optional.of(lease);
+                }
             }
         } catch (InterruptedException e) {
             if (ours != null) {
-                Thread.interrupted(); // let the delete through; the caller restores the flag
-                deleteQuietly(ours);
+                deleteQuietly(ours); // the caller restores the interrupt flag
                 ours = null;
             }
             throw e;
@@ -239,11 +251,13 @@ public final class ZookeeperLockProvider extends AbstractLockProvider implements
         private final ReentrantLock lock = new ReentrantLock();
         private final Condition woken = lock.newCondition();
         private boolean signalled;
+        private @Nullable String deleted;
 
         void arm() {
             lock.lock();
             try {
                 signalled = false;
+                deleted = null;
             } finally {
                 lock.unlock();
             }
@@ -251,7 +265,25 @@ public final class ZookeeperLockProvider extends AbstractLockProvider implements
 
         @Override
         public void process(WatchedEvent event) {
+            lock.lock();
+            try {
+                if (event.getType() == Watcher.Event.EventType.NodeDeleted) {
+                    deleted = event.getPath();
+                }
+            } finally {
+                lock.unlock();
+            }
             wake();
+        }
+
+        /** Whether the node at {@code path} was deleted since {@link #arm()}. */
+        boolean saw(String path) {
+            lock.lock();
+            try {
+                return path.equals(deleted);
+            } finally {
+                lock.unlock();
+            }
         }
 
         void wake() {
@@ -382,11 +414,16 @@ public final class ZookeeperLockProvider extends AbstractLockProvider implements
     }
 
     private void deleteQuietly(String path) {
+        boolean interrupted = Thread.interrupted(); // an interrupted thread still cleans up its node
         try {
             client.delete().quietly().forPath(path);
         } catch (Exception e) {
             orphans.add(path);
             log.debug("delete of {} failed; retried once reconnected", path, e);
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
