@@ -235,7 +235,9 @@ public final class RedisLockProvider extends AbstractLockProvider implements Loc
          * slowest of those replicas, up to {@code timeout}). A grant not acknowledged in time is released
          * and {@code tryAcquire} throws {@link LockBackendException}; a renewal not acknowledged is retried
          * like a failed one. Without this, a failover can lose a grant the primary made (see the package
-         * documentation).
+         * documentation). It fails closed: with fewer than {@code replicas} replicas reachable (for
+         * example right after a failover that consumed the only replica), every acquire fails until
+         * enough replicas are back.
          *
          * @param replicas at least 1
          * @param timeout  positive, at most 1 minute

@@ -33,6 +33,7 @@
  *       issued the earlier tokens (clock stepped back, or skew between primary and replica after a
  *       failover larger than the time the failover took), or (b) earlier grants of that name ran ahead of
  *       real time, which needs more than one grant per microsecond sustained.</li>
+ *   <li>Cluster resharding moves the counter with its slot (MIGRATE keeps it), so it does not reset it.</li>
  *   <li>Someone writing the counter key by hand can do anything; a non-numeric counter makes acquire
  *       fail with a clear error rather than guess.</li>
  * </ul>
@@ -41,7 +42,10 @@
  * <ul>
  *   <li>Restart without persistence: every lock is gone, so every open lease is lost: its next renewal
  *       is refused (or, while Redis is down, fails until the local deadline). New requests work once it
- *       is back; scripts are reloaded on NOSCRIPT.</li>
+ *       is back; scripts are reloaded on NOSCRIPT. Until that next renewal (at most a third of the lease
+ *       time after the restart) the old holder still believes it holds the lock while another client
+ *       may already have been granted it: the new grant's token is larger (see above), so a resource
+ *       that checks tokens rejects the old holder.</li>
  *   <li>Connection killed ({@code CLIENT KILL}): the lock lives in the key's TTL, not in the connection;
  *       Redisson reconnects and renewal carries on. A lease whose renewal could not happen before its
  *       local deadline is reported lost ({@code RENEWAL_FAILED}).</li>

@@ -3,6 +3,7 @@ package dev.holdfast.lock.redis;
 import dev.holdfast.lock.Lease;
 import dev.holdfast.lock.LockRequest;
 import dev.holdfast.lock.testkit.fixtures.RedisFixture;
+import dev.holdfast.lock.testkit.fixtures.RedisServerProcess;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -256,6 +257,24 @@ class RedisLockBenchmark {
             System.out.printf("  RLock tryLock+unlock (watchdog)      %s  x%.2f%n", stats(rlockT), p50(rlockT) / floor);
             System.out.printf("  RLock tryLock(lease 30s)+unlock      %s  x%.2f%n", stats(rlockLease), p50(rlockLease) / floor);
             System.out.printf("  RFencedLock tryLockAndGetToken+unlock %s x%.2f%n", stats(fencedT), p50(fencedT) / floor);
+
+            // ---- what replica acknowledgement costs: a throwaway primary + replica on this machine
+            try (RedisServerProcess primary = RedisServerProcess.start();
+                 RedisServerProcess replica = RedisServerProcess.startReplicaOf(primary)) {
+                RedissonClient pc = client(primary.address(), new CommandCounter());
+                try (RedisLockProvider plain = RedisLockProvider.builder(pc).build();
+                     RedisLockProvider acked = RedisLockProvider.builder(pc).replicaAcks(1, Duration.ofSeconds(1)).build()) {
+                    Map<String, Op> ackOps = new java.util.LinkedHashMap<>();
+                    ackOps.put("plain", () -> plain.tryAcquire(free).orElseThrow().release());
+                    ackOps.put("acked", () -> acked.tryAcquire(free).orElseThrow().release());
+                    Map<String, long[]> ackSamples = interleaved(ackOps);
+                    System.out.printf("%nreplica acknowledgement (own primary %d + replica %d)%n", primary.port(), replica.port());
+                    System.out.printf("  holdfast acquire+release, no acks    %s%n", stats(ackSamples.get("plain")));
+                    System.out.printf("  holdfast acquire+release, WAIT 1     %s%n", stats(ackSamples.get("acked")));
+                } finally {
+                    pc.shutdown(0, 2, TimeUnit.SECONDS);
+                }
+            }
 
             // ---- contended hand-off: a waiter in another client blocks; the holder releases. Both
             // candidates release from a holder thread (RLock must: it is thread-bound) and alternate.
