@@ -1,0 +1,94 @@
+package dev.holdfast.lock.spring;
+
+import java.lang.annotation.Documented;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Inherited;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+
+/**
+ * Runs the annotated bean method only while holding the named lock: acquire, run, release (keeping the
+ * lock until {@code acquiredAt + minHold} if that is later). Works on {@code @Scheduled} jobs (one node
+ * runs each tick) and on ordinary service methods (one caller at a time per name, across processes).
+ *
+ * <pre>{@code
+ * @Scheduled(cron = "0 * * * * *")
+ * @Locked(name = "nightly-report", leaseTime = "5m", minHold = "30s")      // busy: skip this tick
+ * void report() { ... }
+ *
+ * @Locked(name = "payout:#{#seller.id}", onBusy = Locked.OnBusy.WAIT, waitTime = "10s")
+ * Receipt pay(Seller seller) {
+ *     long fence = LockedContext.currentLease().orElseThrow().token();   // pass with the write
+ *     ...
+ * }
+ * }</pre>
+ *
+ * <h2>Names</h2>
+ * {@link #name()} is a template: literal text with SpEL expressions in {@code #{...}} evaluated against
+ * the call: {@code #paramName} (needs {@code -parameters}, which Spring Boot's build plugins set),
+ * {@code #p0}/{@code #a0} by position, {@code @beanName} for beans. Templates are parsed when the bean is
+ * created, and a template that does not parse, or names a parameter the method does not have, fails the
+ * application context with the class and method in the message. {@code ${...}} placeholders are resolved
+ * first, in every attribute.
+ *
+ * <h2>Times</h2>
+ * Durations are strings in Spring's styles: {@code "30s"}, {@code "500ms"}, {@code "5m"}, {@code "PT5M"}.
+ * An empty string takes the configured default ({@code holdfast.lock.lease-time}, {@code
+ * holdfast.lock.wait-time}); minHold defaults to zero.
+ *
+ * <h2>Busy</h2>
+ * See {@link OnBusy}. The lease is renewed automatically while the method runs; if it is lost meanwhile
+ * the method is not interrupted: long work should call {@code LockedContext.currentLease()} ... {@code
+ * checkHeld()} between steps, and writes should carry the fencing token.
+ *
+ * <h2>Nesting and threads</h2>
+ * A call made while the same thread already holds the same lock name through an outer {@code @Locked}
+ * (or {@link LockTemplate}) joins that lease instead of waiting for itself. The lease belongs to the
+ * calling thread for the call's duration: methods returning {@code CompletableFuture} or reactive types
+ * are not covered past their return.
+ *
+ * <p>The annotation has no Spring types; the behaviour comes from {@link LockedBeanPostProcessor}, which
+ * Spring Boot registers automatically.
+ */
+@Target(ElementType.METHOD)
+@Retention(RetentionPolicy.RUNTIME)
+@Inherited
+@Documented
+public @interface Locked {
+
+    /** The lock name template, for example {@code "payout:#{#seller.id}"}. */
+    String name();
+
+    /** How long the backend keeps the lock without renewal; empty = {@code holdfast.lock.lease-time}. */
+    String leaseTime() default "";
+
+    /**
+     * How long to wait for a busy lock. Empty = no wait for {@link OnBusy#SKIP} and {@link OnBusy#FAIL},
+     * and {@code holdfast.lock.wait-time} for {@link OnBusy#WAIT}.
+     */
+    String waitTime() default "";
+
+    /** Keep the lock at least this long after acquiring it (for jobs whose nodes' clocks drift); default 0. */
+    String minHold() default "";
+
+    /** What to do when the lock stays busy for the whole wait. Default {@link OnBusy#SKIP}. */
+    OnBusy onBusy() default OnBusy.SKIP;
+
+    /** What a {@link Locked} method does when another holder keeps the lock for the whole wait. */
+    enum OnBusy {
+        /**
+         * Do not run; return an empty value of the declared return type: {@code null} for objects and
+         * {@code void}, {@code Optional.empty()} (and the primitive optionals), empty {@code List}, {@code
+         * Set}, {@code Map}, {@code Collection}, {@code Stream}, {@code 0}/{@code false} for primitives.
+         */
+        SKIP,
+        /** Do not run; throw {@link dev.holdfast.lock.LockNotAcquiredException}. */
+        FAIL,
+        /**
+         * Wait up to the wait time ({@code holdfast.lock.wait-time} unless {@link #waitTime()} is set),
+         * then throw {@link dev.holdfast.lock.LockNotAcquiredException}.
+         */
+        WAIT
+    }
+}
