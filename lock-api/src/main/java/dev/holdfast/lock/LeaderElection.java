@@ -43,8 +43,8 @@ import org.slf4j.LoggerFactory;
  *       cause, and the node contends again. The local deadline ends before the backend can grant the lock
  *       to anyone else, so two listeners never believe they lead at the same time as long as each node
  *       stops its leader work when told; writes should still carry {@link Lease#token()} for fencing.</li>
- *   <li>{@link #close()} stops contending; a leader releases its lease (so another node takes over without
- *       waiting for the lease time) and gets {@code leadershipLost(null)}.</li>
+ *   <li>{@link #close()} stops contending; a leader gets {@code leadershipLost(null)} and then releases its
+ *       lease, so another node takes over without waiting for the lease time, after this one stopped.</li>
  * </ol>
  *
  * <p>Listeners run on the election's thread, one call at a time, gained and lost strictly alternating.
@@ -146,7 +146,7 @@ public final class LeaderElection implements AutoCloseable {
     }
 
     /**
-     * Stops contending and, if leading, releases the lease and calls {@code leadershipLost(null)}. Waits up
+     * Stops contending and, if leading, calls {@code leadershipLost(null)} and then releases the lease. Waits up
      * to 10 s for the election's thread to finish. Idempotent; the provider stays open.
      */
     @Override
@@ -257,18 +257,20 @@ public final class LeaderElection implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-        if (cause == null) {
-            releaseQuietly(held);
-            log.info("leader election '{}': gave leadership up (closed)", name());
-        } else {
+        if (cause != null) {
             log.warn("leader election '{}': lost leadership: {}", name(), cause.getMessage());
         }
+        // listeners stop the leader's work before the lease is released, so no other node starts it meanwhile
         for (Listener l : listeners) {
             try {
                 l.leadershipLost(cause);
             } catch (RuntimeException e) {
                 log.warn("leader election '{}': listener failed on leadershipLost", name(), e);
             }
+        }
+        if (cause == null) {
+            releaseQuietly(held);
+            log.info("leader election '{}': gave leadership up (closed)", name());
         }
         lock.lock();
         try {

@@ -129,4 +129,30 @@ class LeaderElectionTest {
         assertThatThrownBy(() -> LeaderElection.builder(nodeA, "x").retryInterval(Duration.ZERO))
                 .hasMessageContaining("retryInterval");
     }
+
+    @Test
+    void aClosingLeaderIsToldBeforeItsLeaseIsReleased() throws Exception {
+        List<String> order = new CopyOnWriteArrayList<>();
+        LeaderElection.Listener recordAs = new LeaderElection.Listener() {
+            @Override
+            public void leadershipGained(Lease lease) {
+                order.add("gained:" + lease.ownerId());
+            }
+
+            @Override
+            public void leadershipLost(@Nullable LockLostException cause) {
+                order.add("lost");
+            }
+        };
+        LeaderElection ea = LeaderElection.builder(nodeA, "leader-6").retryInterval(Duration.ofMillis(200))
+                .listener(recordAs).build().start();
+        toClose.add(ea);
+        await("a leads", ea::isLeader);
+        LeaderElection eb = LeaderElection.builder(nodeB, "leader-6").retryInterval(Duration.ofMillis(200))
+                .listener(recordAs).build().start();
+        toClose.add(eb);
+        ea.close();
+        await("b leads", () -> eb.isLeader() && order.size() == 3);
+        assertThat(order.get(1)).as("the old leader stopped before the new one started").isEqualTo("lost");
+    }
 }
