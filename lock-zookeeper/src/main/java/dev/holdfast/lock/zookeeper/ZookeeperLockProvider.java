@@ -77,7 +77,9 @@ import org.slf4j.LoggerFactory;
  * busy try-once is 3 (create, list, delete). A hand-off to the next waiter costs the holder's delete and
  * the watch notification only: when the node just before a waiter was the holder's and it is deleted, the
  * waiter's node is the lowest (sequence numbers only grow, so nothing can appear below it) and it is granted
- * without listing again; a waiter whose predecessor was itself a waiter that gave up lists again.
+ * without listing again; a waiter whose predecessor was itself a waiter that gave up lists again. A waiter
+ * that becomes next in line also watches its own node (one read, while it waits), so that a node deleted
+ * behind its back is never taken for a grant.
  *
  * <h2>Fencing tokens: why the creation zxid</h2>
  * Every ZooKeeper write gets a zxid, totally ordered across the whole ensemble and increasing across leader
@@ -187,6 +189,7 @@ public final class ZookeeperLockProvider extends AbstractLockProvider implements
                     .forPath(ZKPaths.makePath(folder, LockPaths.NODE_NAME), owner.getBytes(StandardCharsets.UTF_8));
             String node = ZKPaths.getNodeFromPath(ours);
             long session = created.getEphemeralOwner();
+            boolean watchingSelf = false;
             while (true) {
                 long epoch = lossEpoch;
                 List<String> queue = LockPaths.queue(client.getChildren().forPath(folder));
@@ -211,6 +214,15 @@ public final class ZookeeperLockProvider extends AbstractLockProvider implements
                 if (index == 0) {
                     continue; // a loss event came between the list and now: look again
                 }
+                if (index == 1 && !watchingSelf) {
+                    // next in line: a watch on our own node tells us if it is deleted behind our back, so
+                    // that the holder's delete can grant us the lock without listing again
+                    waiter.watchSelf(ours);
+                    if (client.checkExists().usingWatcher(waiter).forPath(ours) == null) {
+                        continue; // gone already: the list says so
+                    }
+                    watchingSelf = true;
+                }
                 String predecessor = ZKPaths.makePath(folder, queue.get(index - 1));
                 waiter.arm();
                 try {
@@ -219,7 +231,7 @@ public final class ZookeeperLockProvider extends AbstractLockProvider implements
                     continue; // the predecessor left between the list and the watch
                 }
                 waiter.await(remaining);
-                if (index == 1 && waiter.saw(predecessor) && epoch == lossEpoch && currentSessionId() == session) {
+                if (index == 1 && waiter.sawOnly(predecessor) && epoch == lossEpoch && currentSessionId() == session) {
                     // The holder's node is gone and ours was next. No node below ours can appear (sequence
                     // numbers only grow), so ours is now the lowest: granted without listing again.
                     ZookeeperLease lease = new ZookeeperLease(this, runtime, request, created.getCzxid(), owner, start,
@@ -252,6 +264,17 @@ public final class ZookeeperLockProvider extends AbstractLockProvider implements
         private final Condition woken = lock.newCondition();
         private boolean signalled;
         private @Nullable String deleted;
+        private @Nullable String self;
+        private boolean selfDeleted;
+
+        void watchSelf(String path) {
+            lock.lock();
+            try {
+                self = path;
+            } finally {
+                lock.unlock();
+            }
+        }
 
         void arm() {
             lock.lock();
@@ -268,7 +291,11 @@ public final class ZookeeperLockProvider extends AbstractLockProvider implements
             lock.lock();
             try {
                 if (event.getType() == Watcher.Event.EventType.NodeDeleted) {
-                    deleted = event.getPath();
+                    if (event.getPath() != null && event.getPath().equals(self)) {
+                        selfDeleted = true; // sticky: our node is gone for good
+                    } else {
+                        deleted = event.getPath();
+                    }
                 }
             } finally {
                 lock.unlock();
@@ -276,11 +303,14 @@ public final class ZookeeperLockProvider extends AbstractLockProvider implements
             wake();
         }
 
-        /** Whether the node at {@code path} was deleted since {@link #arm()}. */
-        boolean saw(String path) {
+        /**
+         * Whether the node at {@code path} was deleted since {@link #arm()} while our own node was not
+         * (ZooKeeper delivers a session's watch events in the order of the changes).
+         */
+        boolean sawOnly(String path) {
             lock.lock();
             try {
-                return path.equals(deleted);
+                return path.equals(deleted) && self != null && !selfDeleted;
             } finally {
                 lock.unlock();
             }

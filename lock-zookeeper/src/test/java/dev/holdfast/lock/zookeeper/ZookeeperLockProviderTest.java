@@ -230,13 +230,57 @@ class ZookeeperLockProviderTest {
         Await.until(PATIENCE, "the waiter queued", () -> holder.inspect("no-poll").orElseThrow().waiters() == 1);
         Await.sleep(Duration.ofMillis(1500));
         int whileWaiting = trips.total();
-        assertThat(whileWaiting).as("operations while waiting 1.5 s: %s", trips.byKind()).isLessThanOrEqualTo(3);
+        // create, list, a watch on its own node, a watch on the holder's
+        assertThat(whileWaiting).as("operations while waiting 1.5 s: %s", trips.byKind()).isLessThanOrEqualTo(4);
         held.release();
         Lease lease = got.get(PATIENCE.toSeconds(), TimeUnit.SECONDS);
         assertThat(lease.token()).isGreaterThan(held.token());
         assertThat(trips.total() - whileWaiting).as("granted on the watch, without listing again: %s", trips.byKind())
                 .isZero();
         lease.release();
+    }
+
+    @Test
+    void aWaiterWhoseNodeIsDeletedBehindItsBackIsNotGrantedByTheHoldersRelease() throws Exception {
+        CuratorFramework admin = client();
+        ZookeeperLockProvider holder = provider(client());
+        ZookeeperLockProvider waiter = provider(client());
+        Lease held = grant(holder, "orphaned");
+        Future<Optional<Lease>> waits = pool.submit(() -> waiter.tryAcquire(
+                LockRequest.named("orphaned").waitTime(PATIENCE).build()));
+        Await.until(PATIENCE, "the waiter queued", () -> holder.inspect("orphaned").orElseThrow().waiters() == 1);
+        Await.sleep(Duration.ofMillis(200)); // let it set its watches
+        String folder = ZKPaths.makePath(base, LockPaths.segment("orphaned"));
+        List<String> queue = LockPaths.queue(admin.getChildren().forPath(folder));
+        // one transaction: the waiter's node goes first, then the holder's; the waiter hears both at once
+        admin.transaction().forOperations(
+                admin.transactionOp().delete().forPath(ZKPaths.makePath(folder, queue.get(1))),
+                admin.transactionOp().delete().forPath(ZKPaths.makePath(folder, queue.get(0))));
+        Throwable failure = org.assertj.core.api.Assertions.catchThrowable(() -> waits.get(PATIENCE.toSeconds(), TimeUnit.SECONDS));
+        if (failure == null) {
+            assertThat(waits.get()).as("a waiter without a node must not be granted").isEmpty();
+        } else {
+            assertThat(failure).hasCauseInstanceOf(dev.holdfast.lock.LockBackendException.class);
+        }
+        grant(provider(client()), "orphaned").release();
+        held.release();
+    }
+
+    @Test
+    void worksOnANamespacedClient() throws Exception {
+        CuratorFramework root = client();
+        CuratorFramework namespaced = root.usingNamespace("tenant-a");
+        ZookeeperLockProvider a = provider(namespaced);
+        ZookeeperLockProvider b = provider(client().usingNamespace("tenant-a"));
+        Lease held = grant(a, "ns");
+        assertThat(root.checkExists().forPath("/tenant-a" + ((ZookeeperLease) held).path())).isNotNull();
+        Future<Lease> waits = pool.submit(() -> b.acquire(LockRequest.named("ns").waitTime(PATIENCE).build()));
+        Await.until(PATIENCE, "the waiter queued", () -> a.inspect("ns").orElseThrow().waiters() == 1);
+        held.release();
+        Lease next = waits.get(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+        assertThat(next.token()).isGreaterThan(held.token());
+        assertThat(b.inspect("ns").orElseThrow().ownerId()).isEqualTo(next.ownerId());
+        next.release();
     }
 
     @Test
