@@ -1,0 +1,87 @@
+package dev.holdfast.lock.spring;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.holdfast.lock.spring.TestApps.Backend;
+import dev.holdfast.lock.testkit.Await;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
+import org.springframework.context.event.EventListener;
+
+/** Leadership moves to another node within the lease time when the leader's context closes. */
+class LeaderFailoverTest {
+
+    record Change(String context, boolean granted, long token, long atNanos) {
+    }
+
+    static class Watcher {
+        private final List<Change> changes;
+        private final String context;
+
+        Watcher(List<Change> changes, @Value("${test.context}") String context) {
+            this.changes = changes;
+            this.context = context;
+        }
+
+        @EventListener
+        public void granted(LeadershipGrantedEvent e) {
+            changes.add(new Change(context, true, e.lease().token(), System.nanoTime()));
+        }
+
+        @EventListener
+        public void revoked(LeadershipRevokedEvent e) {
+            changes.add(new Change(context, false, 0, System.nanoTime()));
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @Import(Watcher.class)
+    static class App {
+    }
+
+    @ParameterizedTest
+    @EnumSource(Backend.class)
+    void leadershipFailsOverWithinTheLeaseTimeWhenTheLeadersContextCloses(Backend backend) {
+        Duration leaseTime = Duration.ofSeconds(6);
+        List<Change> changes = new CopyOnWriteArrayList<>();
+        String name = TestApps.unique("leader");
+        List<ConfigurableApplicationContext> apps = new ArrayList<>();
+        try {
+            for (int i = 0; i < 3; i++) {
+                apps.add(TestApps.start(backend, List.of(App.class), Map.of("changes", changes),
+                        "test.context=node-" + i, "holdfast.lock.leader.name=" + name,
+                        "holdfast.lock.leader.lease-time=" + leaseTime.toSeconds() + "s",
+                        "holdfast.lock.leader.retry-interval=1s"));
+            }
+            Change first = Await.value(Duration.ofSeconds(10), "a leader", () ->
+                    changes.stream().filter(Change::granted).findFirst().orElse(null));
+            int leader = Integer.parseInt(first.context().substring("node-".length()));
+            assertThat(apps.get(leader).getBean(LeaderElectionLifecycle.class).isLeader()).isTrue();
+            assertThat(apps.stream().filter(a -> a.getBean(LeaderElectionLifecycle.class).isLeader()).count())
+                    .as("leaders").isEqualTo(1);
+
+            long closedAt = System.nanoTime();
+            apps.get(leader).close();
+            Change next = Await.value(leaseTime, "a new leader within the lease time", () -> changes.stream()
+                    .filter(c -> c.granted() && !c.context().equals(first.context())).findFirst().orElse(null));
+            Duration failover = Duration.ofNanos(next.atNanos() - closedAt);
+            System.out.printf("%s leader failover on context close: %d ms%n", backend, failover.toMillis());
+            assertThat(failover).isLessThan(leaseTime);
+            assertThat(next.token()).as("fencing token of the new leader").isGreaterThan(first.token());
+            assertThat(changes).as("old leader told before the new one gained")
+                    .filteredOn(c -> c.context().equals(first.context()) && !c.granted()).hasSize(1)
+                    .allSatisfy(c -> assertThat(c.atNanos()).isLessThanOrEqualTo(next.atNanos()));
+        } finally {
+            apps.forEach(ConfigurableApplicationContext::close);
+        }
+    }
+}
