@@ -37,7 +37,7 @@ import org.slf4j.LoggerFactory;
  *   <li><b>Acquire</b>: if the lock hash {@code <prefix>{<encoded name>}} does not exist, the next token is
  *       {@code max(counter + 1, server TIME in µs)}, stored in {@code <prefix>{<encoded name>}:fence}; the
  *       hash gets {@code owner}, {@code token}, {@code since} and a TTL of the lease time (PEXPIRE). Busy
- *       returns 0: an empty result, never an exception. Both keys share one hash slot.</li>
+ *       returns nil: an empty result, never an exception. Both keys share one hash slot.</li>
  *   <li><b>Wait</b>: a busy attempt that may still wait subscribes (once per name per provider) to the
  *       name's release channel and retries at once; releases published there wake the waiting threads
  *       through {@code signals()}; a jittered backoff (default 10–200 ms) covers missed messages and

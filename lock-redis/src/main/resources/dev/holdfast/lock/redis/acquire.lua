@@ -1,14 +1,14 @@
 -- Holdfast acquire: take the lock if it is free and assign the next fencing token.
 -- KEYS[1] lock hash (owner, token, since), KEYS[2] fence counter; both in one hash slot.
 -- ARGV[1] owner id, ARGV[2] lease time in milliseconds (integer >= 1).
--- Returns the token (> 0), or 0 when another owner holds the lock.
+-- Returns the token (> 0), or nil when another owner holds the lock.
 --
 -- Token = max(counter + 1, server TIME in microseconds). While the counter survives it only grows;
 -- if it is lost (restart without persistence, failover to a replica that never saw it) the next token
 -- starts from the server clock, which is above every earlier token unless that server's clock is behind
 -- the clock that issued them or earlier grants outran one per microsecond.
 if redis.call('EXISTS', KEYS[1]) == 1 then
-    return 0
+    return false
 end
 if redis.replicate_commands then
     redis.replicate_commands() -- Redis < 5: replicate effects, as TIME is not deterministic
