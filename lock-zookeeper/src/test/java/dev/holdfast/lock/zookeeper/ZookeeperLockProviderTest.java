@@ -198,10 +198,10 @@ class ZookeeperLockProviderTest {
             int n = i;
             ZookeeperLockProvider w = waiters.get(i);
             futures.add(pool.submit(() -> {
-                try (Lease l = w.acquire(LockRequest.named("fifo").waitTime(PATIENCE).build())) {
-                    order.add(n);
-                    Await.sleep(Duration.ofMillis(20));
-                }
+                Lease l = w.acquire(LockRequest.named("fifo").waitTime(PATIENCE).build());
+                order.add(n);
+                Await.sleep(Duration.ofMillis(20));
+                l.release();
                 return null;
             }));
             int queued = i + 1;
