@@ -31,9 +31,13 @@ import org.jspecify.annotations.Nullable;
  *       name becomes {@code '#'} and 63 hex digits of its SHA-256, so the server's case-insensitive,
  *       64-character lock names never merge two distinct names. (GET_LOCK names are server-wide, across
  *       databases.)</li>
- *   <li>Acquire is one round trip: an {@code INSERT ... SELECT ... WHERE GET_LOCK(key, 0) = 1 ON DUPLICATE
- *       KEY UPDATE token = LAST_INSERT_ID(token + 1)} into the {@code holdfast_fence} table, which bumps
- *       the name's fencing token only when the lock was granted and returns it in the reply.</li>
+ *   <li>Acquire is one round trip that takes the lock and, only if it was granted, draws a fencing token.
+ *       On MariaDB: {@code SELECT CASE WHEN GET_LOCK(key, 0) = 1 THEN NEXTVAL(holdfast_fence_seq) END} — a
+ *       sequence shared by all names and connections (its values are reserved in chunks that the server
+ *       records before handing them out, so a restart skips values but never repeats one), which costs no
+ *       commit. On MySQL (no sequences): {@code INSERT ... SELECT ... WHERE GET_LOCK(key, 0) = 1 ON
+ *       DUPLICATE KEY UPDATE token = LAST_INSERT_ID(token + 1)} into the {@code holdfast_fence} table, which
+ *       returns the name's new token in the reply (and costs a commit).</li>
  *   <li>Release is one round trip ({@code RELEASE_LOCK}). MySQL cannot notify: waiters poll with jittered
  *       backoff.</li>
  *   <li>The lock lives as long as the session: renewal is a shared heartbeat on the connection, and when
@@ -42,9 +46,9 @@ import org.jspecify.annotations.Nullable;
  *       provider's scheduler.</li>
  * </ol>
  * The connection comes straight from the {@code DataSource}, never from the caller's transaction. The
- * fence table is in {@code schema/mysql-fence.sql} of this jar, or created by
- * {@link Builder#createIfMissing(boolean)}. With statement-based binary logging the acquire statement is
- * logged as unsafe; use row-based or mixed logging.
+ * fence sequence (MariaDB) or table (MySQL) is in {@code schema/mariadb-fence.sql} / {@code
+ * schema/mysql-fence.sql} of this jar, or created by {@link Builder#createIfMissing(boolean)}. On MySQL with
+ * statement-based binary logging the acquire statement is logged as unsafe; use row-based or mixed logging.
  */
 public final class MysqlLockProvider extends AbstractLockProvider implements LockInspector {
 
@@ -58,7 +62,8 @@ public final class MysqlLockProvider extends AbstractLockProvider implements Loc
         super(runtime, new Backoff(Duration.ofMillis(5), Duration.ofMillis(200)));
         this.dataSource = Jdbc.ownConnections(b.dataSource);
         this.fenceTable = b.fenceTable;
-        this.session = new DedicatedConnection(dataSource, runtime, new GetLockSql(b.fenceTable, b.createIfMissing), b.networkTimeout);
+        this.session = new DedicatedConnection(dataSource, runtime,
+                new GetLockSql(b.fenceTable, b.fenceSequence, b.createIfMissing), b.networkTimeout);
     }
 
     /** A builder on {@code dataSource}, which must reach MySQL 8 or MariaDB 10.6+. */
@@ -73,7 +78,8 @@ public final class MysqlLockProvider extends AbstractLockProvider implements Loc
 
     /**
      * Who holds {@code name}: this provider's own leases in full; for another session, its connection id as
-     * the owner and the name's latest fencing token (the holder's), with no acquisition time.
+     * the owner, with no acquisition time, and on MySQL the name's latest fencing token (the holder's); on
+     * MariaDB the token of another session's lease is not recorded and shows as 0.
      */
     @Override
     public Optional<LockInfo> inspect(String name) {
@@ -101,6 +107,11 @@ public final class MysqlLockProvider extends AbstractLockProvider implements Loc
         }
     }
 
+    /** Checks the lock connection now, on the calling thread (tests). */
+    void checkConnection() {
+        session.checkNow();
+    }
+
     @Override
     protected void closeBackend() {
         session.close();
@@ -108,21 +119,30 @@ public final class MysqlLockProvider extends AbstractLockProvider implements Loc
 
     private static final class GetLockSql implements SessionSql {
         private final String table;
-        private final String tryLock;
+        private final String sequence;
+        private final String tryLockMysql;
+        private final String tryLockMariaDb;
         private boolean create;
+        private volatile boolean mariaDb;
 
-        GetLockSql(String table, boolean create) {
+        GetLockSql(String table, String sequence, boolean create) {
             this.table = table;
+            this.sequence = sequence;
             this.create = create;
-            this.tryLock = "INSERT INTO " + table + " (lock_key, token) SELECT ?, LAST_INSERT_ID(1) FROM DUAL"
+            this.tryLockMysql = "INSERT INTO " + table + " (lock_key, token) SELECT ?, LAST_INSERT_ID(1) FROM DUAL"
                     + " WHERE GET_LOCK(?, 0) = 1 ON DUPLICATE KEY UPDATE token = LAST_INSERT_ID(token + 1)";
+            this.tryLockMariaDb = "SELECT CASE WHEN GET_LOCK(?, 0) = 1 THEN NEXTVAL(" + sequence + ") END";
         }
 
         @Override
         public void onConnect(Connection c) throws SQLException {
+            var meta = c.getMetaData();
+            mariaDb = (meta.getDatabaseProductName() + " " + meta.getDatabaseProductVersion()).toLowerCase(java.util.Locale.ROOT)
+                    .contains("mariadb");
             if (create) {
                 try (Statement s = c.createStatement()) {
-                    s.execute(Schema.load("mysql-fence.sql", "holdfast_fence", table));
+                    s.execute(mariaDb ? Schema.load("mariadb-fence.sql", "holdfast_fence_seq", sequence)
+                            : Schema.load("mysql-fence.sql", "holdfast_fence", table));
                 }
                 create = false;
             }
@@ -130,7 +150,24 @@ public final class MysqlLockProvider extends AbstractLockProvider implements Loc
 
         @Override
         public @Nullable Long tryLock(Connection c, Object key) throws SQLException {
-            try (PreparedStatement ps = c.prepareStatement(tryLock, Statement.RETURN_GENERATED_KEYS)) {
+            if (mariaDb) {
+                try (PreparedStatement ps = c.prepareStatement(tryLockMariaDb)) {
+                    ps.setString(1, (String) key);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        rs.next();
+                        long token = rs.getLong(1);
+                        return rs.wasNull() ? null : token;
+                    }
+                } catch (SQLException e) {
+                    if (e.getErrorCode() == 1146) {
+                        throw new SQLException("the fence sequence '" + sequence + "' does not exist: create it with "
+                                + "schema/mariadb-fence.sql from holdfast lock-jdbc, or build the provider with "
+                                + "createIfMissing(true)", e.getSQLState(), e);
+                    }
+                    throw e;
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement(tryLockMysql, Statement.RETURN_GENERATED_KEYS)) {
                 ps.setString(1, (String) key);
                 ps.setString(2, (String) key);
                 if (ps.executeUpdate() == 0) {
@@ -179,6 +216,7 @@ public final class MysqlLockProvider extends AbstractLockProvider implements Loc
     public static final class Builder extends AbstractProviderBuilder<Builder> {
         private final DataSource dataSource;
         private String fenceTable = "holdfast_fence";
+        private String fenceSequence = "holdfast_fence_seq";
         private boolean createIfMissing;
         private Duration networkTimeout = Duration.ofSeconds(10);
 
@@ -186,7 +224,13 @@ public final class MysqlLockProvider extends AbstractLockProvider implements Loc
             this.dataSource = requireNonNull(dataSource, "dataSource");
         }
 
-        /** The table of fencing counters (default {@code holdfast_fence}); a plain identifier. */
+        /** MariaDB: the sequence fencing tokens come from (default {@code holdfast_fence_seq}); a plain identifier. */
+        public Builder fenceSequence(String fenceSequence) {
+            this.fenceSequence = Jdbc.identifier("fenceSequence", fenceSequence);
+            return this;
+        }
+
+        /** MySQL: the table of fencing counters (default {@code holdfast_fence}); a plain identifier. */
         public Builder fenceTable(String fenceTable) {
             this.fenceTable = Jdbc.identifier("fenceTable", fenceTable);
             return this;

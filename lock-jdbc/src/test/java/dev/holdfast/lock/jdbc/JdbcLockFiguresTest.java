@@ -48,16 +48,18 @@ class JdbcLockFiguresTest {
             JdbcSettings settings = db.equals("postgresql") ? PostgresFixture.settings() : MariaDbFixture.settings();
             try (HikariDataSource pool = settings.newDataSource("holdfast-figures", 4)) {
                 double floor = floor(pool, report, db);
+                double commits = commitFloor(pool, report, db);
                 if (db.equals("postgresql")) {
                     rawAdvisory(pool, report, floor);
                     measure(report, floor, "postgresql advisory provider", pool, counted,
                             ds -> PostgresAdvisoryLockProvider.builder(ds).createIfMissing(true).build());
-                    measure(report, floor, "postgresql table provider", pool, counted,
+                    measure(report, commits, "postgresql table provider (vs commits)", pool, counted,
                             ds -> JdbcTableLockProvider.builder(ds).createTableIfMissing(true).build());
                 } else {
+                    rawGetLock(pool, report, floor);
                     measure(report, floor, "mariadb GET_LOCK provider", pool, counted,
                             ds -> MysqlLockProvider.builder(ds).createIfMissing(true).build());
-                    measure(report, floor, "mariadb table provider", pool, counted,
+                    measure(report, commits, "mariadb table provider (vs commits)", pool, counted,
                             ds -> JdbcTableLockProvider.builder(ds).createTableIfMissing(true).build());
                 }
             }
@@ -82,6 +84,58 @@ class JdbcLockFiguresTest {
         double p50 = p50(samples);
         line(report, db + " floor: 2 x SELECT 1 on the pool", "1", "1", p50, samples, p50);
         return p50;
+    }
+
+    /** Two single-row committed updates, each on a connection borrowed from the pool: the table lease's floor. */
+    private static double commitFloor(DataSource pool, StringBuilder report, String db) throws SQLException {
+        String table = "hf_floor_" + UUID.randomUUID().toString().substring(0, 8);
+        try (Connection c = pool.getConnection(); var s = c.createStatement()) {
+            s.execute("CREATE TABLE " + table + " (id INT PRIMARY KEY, n BIGINT NOT NULL)");
+            s.execute("INSERT INTO " + table + " VALUES (1, 0)");
+        }
+        try {
+            long[] samples = new long[ITERATIONS];
+            for (int round = 0; round < 2; round++) {
+                for (int i = 0; i < ITERATIONS; i++) {
+                    long t = System.nanoTime();
+                    for (int rt = 0; rt < 2; rt++) {
+                        try (Connection c = pool.getConnection();
+                             PreparedStatement ps = c.prepareStatement("UPDATE " + table + " SET n = n + 1 WHERE id = 1")) {
+                            ps.executeUpdate();
+                        }
+                    }
+                    samples[i] = System.nanoTime() - t;
+                }
+            }
+            double p50 = p50(samples);
+            line(report, db + " floor: 2 single-row commits", "1", "1", p50, samples, p50);
+            return p50;
+        } finally {
+            try (Connection c = pool.getConnection(); var s = c.createStatement()) {
+                s.execute("DROP TABLE " + table);
+            }
+        }
+    }
+
+    private static void rawGetLock(DataSource pool, StringBuilder report, double floor) throws SQLException {
+        long[] samples = new long[ITERATIONS];
+        String prefix = "raw-" + UUID.randomUUID().toString().substring(0, 8) + "-";
+        try (Connection c = pool.getConnection();
+             PreparedStatement lock = c.prepareStatement("SELECT GET_LOCK(?, 0)");
+             PreparedStatement unlock = c.prepareStatement("SELECT RELEASE_LOCK(?)")) {
+            for (int round = 0; round < 2; round++) {
+                for (int i = 0; i < ITERATIONS; i++) {
+                    String key = prefix + i;
+                    long t = System.nanoTime();
+                    lock.setString(1, key);
+                    lock.executeQuery().close();
+                    unlock.setString(1, key);
+                    unlock.executeQuery().close();
+                    samples[i] = System.nanoTime() - t;
+                }
+            }
+        }
+        line(report, "raw GET_LOCK + RELEASE_LOCK", "1", "1", p50(samples), samples, floor);
     }
 
     private static void rawAdvisory(DataSource pool, StringBuilder report, double floor) throws SQLException {
