@@ -85,9 +85,11 @@ public interface Lease extends AutoCloseable {
     void close();
 
     /**
-     * Registers a listener that runs exactly once if this lease is lost, on a provider thread (or at
-     * once on this thread if it is already lost). It never runs after a normal release. Listener
-     * exceptions are logged and do not affect other listeners.
+     * Registers a listener that runs exactly once if this lease is lost, on the thread that detects the
+     * loss — usually the provider's renewal thread, or a caller of {@link #isHeld()}, {@link #extend} or
+     * {@link #release()} — or at once on this thread if the lease is already lost. {@code isHeld()} may
+     * turn false a moment before the listeners have run. It never runs after a normal release. Listeners
+     * must be quick; their exceptions are logged and do not affect other listeners.
      */
     void onLost(Consumer<? super LockLostException> listener);
 }
