@@ -81,11 +81,14 @@ final class TestApps {
                                                 String... properties) {
         List<Class<?>> all = new ArrayList<>(sources);
         all.add(0, AutoConfig.class);
+        List<String> props = new ArrayList<>(List.of(properties));
+        // Boot 3's one autoconfigure jar would build a DataSource of its own (HikariCP is on the test classpath)
+        props.add("spring.autoconfigure.exclude=org.springframework.boot.autoconfigure.jdbc.DataSourceAutoConfiguration");
         return new SpringApplicationBuilder(all.toArray(Class<?>[]::new))
                 .web(WebApplicationType.NONE)
                 .bannerMode(Banner.Mode.OFF)
                 .logStartupInfo(false)
-                .properties(properties)
+                .properties(props.toArray(String[]::new))
                 .initializers(ctx -> singletons.forEach((name, bean) -> ctx.getBeanFactory().registerSingleton(name, bean)))
                 .run();
     }
