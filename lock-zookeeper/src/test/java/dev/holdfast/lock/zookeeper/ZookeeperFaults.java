@@ -3,6 +3,7 @@ package dev.holdfast.lock.zookeeper;
 import dev.holdfast.lock.LockProvider;
 import dev.holdfast.lock.testkit.Faults;
 import dev.holdfast.lock.testkit.fixtures.ZookeeperFixture;
+import java.util.Collection;
 import java.util.List;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -18,6 +19,7 @@ final class ZookeeperFaults implements Faults {
     private final String basePath;
     private final Function<LockProvider, CuratorFramework> clientOf;
     private final Supplier<LockProvider> unreachable;
+    private final Supplier<Collection<CuratorFramework>> allClients;
 
     /**
      * @param zk          the ensemble
@@ -25,14 +27,17 @@ final class ZookeeperFaults implements Faults {
      * @param basePath    the providers' base path
      * @param clientOf    the Curator client behind a provider of the test
      * @param unreachable makes a provider whose client points at a port where nothing listens
+     * @param allClients  the clients of the test's providers (for a restart of an ensemble not run here)
      */
     ZookeeperFaults(ZookeeperFixture zk, CuratorFramework admin, String basePath,
-                    Function<LockProvider, CuratorFramework> clientOf, Supplier<LockProvider> unreachable) {
+                    Function<LockProvider, CuratorFramework> clientOf, Supplier<LockProvider> unreachable,
+                    Supplier<Collection<CuratorFramework>> allClients) {
         this.zk = zk;
         this.admin = admin;
         this.basePath = basePath;
         this.clientOf = clientOf;
         this.unreachable = unreachable;
+        this.allClients = allClients;
     }
 
     /** Deletes the holder's node, as its session timing out would; its client is not told. */
@@ -66,9 +71,23 @@ final class ZookeeperFaults implements Faults {
         }
     }
 
-    /** Restarts the in-process server: every connection drops, sessions and nodes survive. */
+    /**
+     * Restarts an in-process server (every connection drops, sessions and nodes survive). An ensemble named
+     * by explicit settings cannot be restarted from here: every session of the test's providers is ended
+     * instead, which is what a restart that outlasts the session timeout does to its clients.
+     */
     @Override
     public void restartBackend() {
-        zk.restart();
+        if (zk.isInProcess()) {
+            zk.restart();
+            return;
+        }
+        for (CuratorFramework client : allClients.get()) {
+            try {
+                zk.expireSession(client.getZookeeperClient().getZooKeeper());
+            } catch (Exception e) {
+                throw new IllegalStateException("expire session", e);
+            }
+        }
     }
 }

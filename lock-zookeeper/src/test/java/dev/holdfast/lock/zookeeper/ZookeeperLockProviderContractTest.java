@@ -4,6 +4,7 @@ import dev.holdfast.lock.LockProvider;
 import dev.holdfast.lock.testkit.Faults;
 import dev.holdfast.lock.testkit.LockProviderContract;
 import dev.holdfast.lock.testkit.fixtures.ZookeeperFixture;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.curator.framework.CuratorFramework;
@@ -55,6 +56,7 @@ class ZookeeperLockProviderContractTest extends LockProviderContract {
 
     @Override
     protected Faults faults() {
-        return new ZookeeperFaults(zk, admin, BASE, providers::get, () -> track(clients.unreachable()));
+        return new ZookeeperFaults(zk, admin, BASE, providers::get, () -> track(clients.unreachable()),
+                () -> List.copyOf(providers.values()));
     }
 }
