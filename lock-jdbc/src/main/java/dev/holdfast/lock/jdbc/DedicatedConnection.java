@@ -62,6 +62,7 @@ final class DedicatedConnection {
     /** One attempt to take {@code key} for {@code request}; empty if busy (here or in another session). */
     Optional<SessionLease> tryAcquire(LockRequest request, Object key) {
         List<SessionLease> lost = new ArrayList<>();
+        SQLException cause = null;
         try {
             synchronized (this) {
                 if (held.containsKey(key)) {
@@ -76,6 +77,7 @@ final class DedicatedConnection {
                     } catch (SQLException e) {
                         if (Jdbc.isConnectionError(c, e)) {
                             lost.addAll(breakConnection());
+                            cause = e;
                             if (attempt == 0) {
                                 continue; // the session was gone before we asked: ask once more on a new one
                             }
@@ -96,13 +98,14 @@ final class DedicatedConnection {
                 }
             }
         } finally {
-            reportLost(lost, null);
+            reportLost(lost, cause);
         }
     }
 
     /** Renewal of a session lease: the session must be the lease's and alive. */
     boolean renew(SessionLease lease, Duration leaseTime) {
         List<SessionLease> lost = new ArrayList<>();
+        SQLException cause = null;
         try {
             synchronized (this) {
                 if (lease.generation != generation || connection == null || held.get(lease.key) != lease) {
@@ -123,19 +126,21 @@ final class DedicatedConnection {
                 } catch (SQLException e) {
                     if (Jdbc.isConnectionError(c, e)) {
                         lost.addAll(breakConnection());
+                        cause = e;
                         return false;
                     }
                     throw new LockBackendException(lease.name(), runtime.backend(), "liveness check failed", e);
                 }
             }
         } finally {
-            reportLost(lost, null);
+            reportLost(lost, cause);
         }
     }
 
     /** Frees the lease's key now, or after {@code keepFor} (minHold) on the runtime's scheduler. */
     void release(SessionLease lease, Duration keepFor) {
         List<SessionLease> lost = new ArrayList<>();
+        SQLException cause = null;
         try {
             synchronized (this) {
                 if (lease.generation != generation || connection == null || held.get(lease.key) != lease) {
@@ -158,18 +163,20 @@ final class DedicatedConnection {
                 } catch (SQLException e) {
                     if (Jdbc.isConnectionError(c, e)) {
                         lost.addAll(breakConnection());
+                        cause = e;
                         return; // the lock went with the session
                     }
                     throw new LockBackendException(lease.name(), runtime.backend(), "release failed", e);
                 }
             }
         } finally {
-            reportLost(lost, null);
+            reportLost(lost, cause);
         }
     }
 
     private void delayedUnlock(Object key, Object keeping, long gen, String name) {
         List<SessionLease> lost = new ArrayList<>();
+        SQLException cause = null;
         synchronized (this) {
             if (gen != generation || held.get(key) != keeping || connection == null) {
                 return;
@@ -181,12 +188,13 @@ final class DedicatedConnection {
             } catch (SQLException e) {
                 if (Jdbc.isConnectionError(c, e)) {
                     lost.addAll(breakConnection());
+                    cause = e;
                 } else {
                     log.warn("delayed release of lock '{}' failed", name, e);
                 }
             }
         }
-        reportLost(lost, null);
+        reportLost(lost, cause);
         runtime.signals().signal(name);
     }
 
@@ -303,6 +311,7 @@ final class DedicatedConnection {
     /** Runs the liveness check now, on the calling thread (losses are reported on this thread). */
     void checkNow() {
         List<SessionLease> lost = new ArrayList<>();
+        SQLException cause = null;
         synchronized (this) {
             Connection c = connection;
             if (c == null) {
@@ -314,14 +323,16 @@ final class DedicatedConnection {
             } catch (SQLException e) {
                 if (Jdbc.isConnectionError(c, e)) {
                     lost.addAll(breakConnection());
+                    cause = e;
                 }
             }
         }
-        reportLost(lost, null);
+        reportLost(lost, cause);
     }
 
     private void beat() {
         List<SessionLease> lost = new ArrayList<>();
+        SQLException cause = null;
         synchronized (this) {
             if (held.isEmpty() || connection == null) {
                 cancelHeartbeat(); // restarted by the next grant, at that lease's pace
@@ -337,11 +348,12 @@ final class DedicatedConnection {
             } catch (SQLException e) {
                 if (Jdbc.isConnectionError(c, e)) {
                     lost.addAll(breakConnection());
+                    cause = e;
                 } else {
                     log.warn("{} lock connection liveness check failed", runtime.backend(), e);
                 }
             }
         }
-        reportLost(lost, null);
+        reportLost(lost, cause);
     }
 }

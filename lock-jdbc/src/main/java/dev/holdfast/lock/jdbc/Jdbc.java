@@ -43,8 +43,8 @@ final class Jdbc {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof SQLException sql) {
                 String state = sql.getSQLState();
-                if (state != null && (state.startsWith("08") || state.startsWith("57P") || state.equals("70100"))) {
-                    return true; // connection exceptions; PostgreSQL admin shutdown/terminate; MySQL query interrupted
+                if (state != null && (state.startsWith("08") || state.startsWith("57P"))) {
+                    return true; // connection exceptions; PostgreSQL admin shutdown, terminated session
                 }
                 int code = sql.getErrorCode();
                 if (code == 1927 || code == 2006 || code == 2013) {

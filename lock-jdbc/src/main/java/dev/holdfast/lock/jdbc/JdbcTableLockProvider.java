@@ -137,7 +137,10 @@ public final class JdbcTableLockProvider extends AbstractLockProvider implements
         @Nullable T run(Connection c) throws SQLException;
     }
 
-    /** Runs one statement on a connection of its own; once more on a new connection if that one was dead. */
+    /**
+     * Runs one statement on a connection of its own; again on another connection if that one was dead (a
+     * pool may hold several dead ones after a database restart), at most three times.
+     */
     private <T> @Nullable T run(String lockName, String operation, Work<T> work) {
         for (int attempt = 0; ; attempt++) {
             Connection c = null;
@@ -145,7 +148,7 @@ public final class JdbcTableLockProvider extends AbstractLockProvider implements
                 c = Jdbc.autoCommitConnection(dataSource);
                 return work.run(c);
             } catch (SQLException e) {
-                if (attempt == 0 && c != null && Jdbc.isConnectionError(c, e)) {
+                if (attempt < 2 && c != null && Jdbc.isConnectionError(c, e)) {
                     Jdbc.abortQuietly(c);
                     c = null;
                     continue;
@@ -281,6 +284,7 @@ public final class JdbcTableLockProvider extends AbstractLockProvider implements
             return this;
         }
 
+        /** @return a new provider; it touches the database only on first use */
         public JdbcTableLockProvider build() {
             return new JdbcTableLockProvider(runtime(BACKEND), this);
         }

@@ -255,6 +255,7 @@ public final class MysqlLockProvider extends AbstractLockProvider implements Loc
             return this;
         }
 
+        /** @return a new provider; it opens its connection on first use */
         public MysqlLockProvider build() {
             return new MysqlLockProvider(runtime(BACKEND), this);
         }

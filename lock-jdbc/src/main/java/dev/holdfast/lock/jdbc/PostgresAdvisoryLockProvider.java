@@ -51,7 +51,10 @@ import org.jspecify.annotations.Nullable;
  * {@link Builder#createIfMissing(boolean)}).
  *
  * <p>Thread-safe. Statements on the lock connection run one at a time, so throughput is bounded by one
- * connection's round trips; use the table-lease provider or several providers if that is too little.
+ * connection's round trips; use the table-lease provider or several providers if that is too little. The
+ * provider keeps up to two connections of a pool for its lifetime (size the pool for them). PostgreSQL
+ * scans a session's held locks at every transaction end, so each statement on a connection holding N
+ * locks costs O(N) on the server (about 30 us per 1,000 held locks here).
  */
 public final class PostgresAdvisoryLockProvider extends AbstractLockProvider implements LockInspector {
 
@@ -275,6 +278,7 @@ public final class PostgresAdvisoryLockProvider extends AbstractLockProvider imp
             return this;
         }
 
+        /** @return a new provider; it opens its connections on first use */
         public PostgresAdvisoryLockProvider build() {
             return new PostgresAdvisoryLockProvider(runtime(BACKEND), this);
         }

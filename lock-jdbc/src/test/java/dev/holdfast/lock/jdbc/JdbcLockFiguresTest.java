@@ -200,6 +200,36 @@ class JdbcLockFiguresTest {
             }
         }
         line(report, label, fmt((double) acquireStatements / n), fmt((double) releaseStatements / n), p50(samples), samples, floor);
+        handOff(report, label, pool, factory);
+    }
+
+    /** Release by one client to grant to another client already waiting (a process waiting for the lock). */
+    private static void handOff(StringBuilder report, String label, DataSource pool, Function<DataSource, LockProvider> factory) {
+        int rounds = 20;
+        long[] samples = new long[rounds];
+        var executor = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try (LockProvider holder = factory.apply(pool); LockProvider waiter = factory.apply(pool)) {
+            String prefix = "hf-handoff-" + UUID.randomUUID() + "-";
+            for (int i = 0; i < rounds; i++) {
+                String name = prefix + i;
+                Lease held = holder.tryAcquire(LockRequest.of(name)).orElseThrow();
+                var got = executor.submit(() -> {
+                    try (Lease l = waiter.acquire(LockRequest.named(name).waitTime(java.time.Duration.ofSeconds(10)).build())) {
+                        return System.nanoTime();
+                    }
+                });
+                dev.holdfast.lock.testkit.Await.sleep(java.time.Duration.ofMillis(60)); // the waiter is waiting
+                long released = System.nanoTime();
+                held.release();
+                samples[i] = got.get(15, java.util.concurrent.TimeUnit.SECONDS) - released;
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        } finally {
+            executor.shutdownNow();
+        }
+        report.append(String.format(Locale.ROOT, "%-40s %8s %8s %10.1f   (hand-off to a waiting client, p50 us)%n",
+                "  hand-off", "", "", p50(samples)));
     }
 
     private static String fmt(double v) {
