@@ -14,6 +14,8 @@ import java.util.OptionalDouble;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
@@ -31,7 +33,6 @@ import org.springframework.expression.spel.SpelNode;
 import org.springframework.expression.spel.ast.VariableReference;
 import org.springframework.expression.spel.standard.SpelExpression;
 import org.springframework.expression.spel.standard.SpelExpressionParser;
-import org.springframework.format.datetime.standard.DurationFormatterUtils;
 import org.springframework.util.StringValueResolver;
 
 /**
@@ -119,7 +120,7 @@ final class LockedMethod {
         }
         Duration d;
         try {
-            d = DurationFormatterUtils.detectAndParse(value.trim());
+            d = parseDuration(value.trim());
         } catch (RuntimeException e) {
             throw new IllegalArgumentException("@Locked on " + where + ": " + attribute + " '" + value
                     + "' is not a duration (use \"30s\", \"500ms\", \"5m\" or \"PT5M\")", e);
@@ -133,6 +134,31 @@ final class LockedMethod {
                     + LockRequest.MAX_DURATION + ", was '" + value + "'");
         }
         return d;
+    }
+
+    private static final Pattern SIMPLE = Pattern.compile("^([+-]?\\d+)(ns|us|ms|s|m|h|d)?$", Pattern.CASE_INSENSITIVE);
+
+    /**
+     * Spring Boot's duration styles: simple ({@code "30s"}, {@code "500ms"}, {@code "5m"}; no unit = ms) and
+     * ISO-8601 ({@code "PT5M"}). Parsed here rather than with Spring 6.2's {@code DurationFormatterUtils} so
+     * older Spring versions work too.
+     */
+    static Duration parseDuration(String value) {
+        Matcher m = SIMPLE.matcher(value);
+        if (m.matches()) {
+            long amount = Long.parseLong(m.group(1));
+            String unit = m.group(2) == null ? "ms" : m.group(2).toLowerCase(java.util.Locale.ROOT);
+            return switch (unit) {
+                case "ns" -> Duration.ofNanos(amount);
+                case "us" -> Duration.ofNanos(Math.multiplyExact(amount, 1000L));
+                case "ms" -> Duration.ofMillis(amount);
+                case "s" -> Duration.ofSeconds(amount);
+                case "m" -> Duration.ofMinutes(amount);
+                case "h" -> Duration.ofHours(amount);
+                default -> Duration.ofDays(amount);
+            };
+        }
+        return Duration.parse(value);
     }
 
     /** Fails on {@code #x} where the method has no parameter {@code x} (the usual typo). */

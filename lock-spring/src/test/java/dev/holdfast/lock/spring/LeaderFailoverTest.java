@@ -23,12 +23,17 @@ class LeaderFailoverTest {
     record Change(String context, boolean granted, long token, long atNanos) {
     }
 
+    /** Leadership changes of all three "processes", in order. */
+    static final class Changes {
+        final List<Change> list = new CopyOnWriteArrayList<>();
+    }
+
     static class Watcher {
         private final List<Change> changes;
         private final String context;
 
-        Watcher(List<Change> changes, @Value("${test.context}") String context) {
-            this.changes = changes;
+        Watcher(Changes changes, @Value("${test.context}") String context) {
+            this.changes = changes.list;
             this.context = context;
         }
 
@@ -52,12 +57,13 @@ class LeaderFailoverTest {
     @EnumSource(Backend.class)
     void leadershipFailsOverWithinTheLeaseTimeWhenTheLeadersContextCloses(Backend backend) {
         Duration leaseTime = Duration.ofSeconds(6);
-        List<Change> changes = new CopyOnWriteArrayList<>();
+        Changes shared = new Changes();
+        List<Change> changes = shared.list;
         String name = TestApps.unique("leader");
         List<ConfigurableApplicationContext> apps = new ArrayList<>();
         try {
             for (int i = 0; i < 3; i++) {
-                apps.add(TestApps.start(backend, List.of(App.class), Map.of("changes", changes),
+                apps.add(TestApps.start(backend, List.of(App.class), Map.of("changes", shared),
                         "test.context=node-" + i, "holdfast.lock.leader.name=" + name,
                         "holdfast.lock.leader.lease-time=" + leaseTime.toSeconds() + "s",
                         "holdfast.lock.leader.retry-interval=1s"));
