@@ -199,6 +199,7 @@ class ZookeeperLockBenchmark {
                     }
                     Thread.onSpinWait();
                 }
+                Thread.sleep(10); // let the second finish queuing (list, watches) and sleep on its watch
                 long released = System.nanoTime();
                 pair.releaseFirst();
                 lat[i] = f.get(10, TimeUnit.SECONDS) - released;
