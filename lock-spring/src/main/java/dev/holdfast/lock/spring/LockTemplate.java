@@ -17,7 +17,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs code under a lock without an annotation, with the application's default lease and wait times:
+ * Runs code under a lock without an annotation, with the application's default lease time:
+ * {@code execute} waits up to the default wait time and then throws (like {@code @Locked(onBusy = WAIT)}),
+ * {@code tryRun} tries once and reports whether the action ran (like {@code @Locked(onBusy = SKIP)}):
  *
  * <pre>{@code
  * Receipt r = locks.execute("payout:" + sellerId, lease -> payouts.pay(invoice, lease.token()));
@@ -77,7 +79,7 @@ public final class LockTemplate {
     }
 
     /**
-     * Runs {@code action} holding {@code name} with the default lease and wait times.
+     * Runs {@code action} holding {@code name}, waiting up to the default wait time for it.
      *
      * @throws LockNotAcquiredException if the lock stayed busy for the whole wait
      * @throws dev.holdfast.lock.LockBackendException if the backend cannot be reached
@@ -102,12 +104,12 @@ public final class LockTemplate {
     }
 
     /**
-     * Runs {@code action} if {@code name} can be taken within the default wait time.
+     * Runs {@code action} if {@code name} is free now (one attempt, no wait), with the default lease time.
      *
      * @return whether the action ran
      */
     public boolean tryRun(String name, Consumer<? super Lease> action) {
-        return tryRun(request(name).build(), action);
+        return tryRun(request(name).waitTime(Duration.ZERO).build(), action);
     }
 
     /**

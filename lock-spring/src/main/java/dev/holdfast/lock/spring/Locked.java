@@ -86,7 +86,7 @@ public @interface Locked {
         /** Do not run; throw {@link dev.holdfast.lock.LockNotAcquiredException}. */
         FAIL,
         /**
-         * Wait up to the wait time ({@code holdfast.lock.wait-time} unless {@link #waitTime()} is set),
+         * Wait up to the wait time ({@code holdfast.lock.wait-time}, default 10 s, unless {@link #waitTime()} is set),
          * then throw {@link dev.holdfast.lock.LockNotAcquiredException}.
          */
         WAIT

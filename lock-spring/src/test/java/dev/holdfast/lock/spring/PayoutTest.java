@@ -16,6 +16,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.springframework.beans.factory.annotation.Value;
@@ -68,9 +69,50 @@ class PayoutTest {
         }
     }
 
+    /** The same check-then-pay without the lock: the race the lock prevents (the test's control). */
+    static class UnlockedPayouts {
+        private final Gateway gateway;
+
+        UnlockedPayouts(Gateway gateway) {
+            this.gateway = gateway;
+        }
+
+        public void pay(Seller seller) throws InterruptedException {
+            if (!gateway.paid(seller.id())) {
+                Thread.sleep(20);
+                gateway.pay(new Payment(seller.id(), "unlocked", 0));
+            }
+        }
+    }
+
     @Configuration(proxyBeanMethods = false)
     @Import(Payouts.class)
     static class PayoutApp {
+    }
+
+    @Test
+    void withoutTheLockTheSameCallsPayTwice() throws Exception {
+        Gateway gateway = new Gateway();
+        UnlockedPayouts payouts = new UnlockedPayouts(gateway);
+        ExecutorService pool = Executors.newFixedThreadPool(16);
+        try {
+            CountDownLatch go = new CountDownLatch(1);
+            List<Future<?>> calls = new ArrayList<>();
+            for (int t = 0; t < 16; t++) {
+                calls.add(pool.submit(() -> {
+                    go.await();
+                    payouts.pay(new Seller("s1"));
+                    return null;
+                }));
+            }
+            go.countDown();
+            for (Future<?> f : calls) {
+                f.get(30, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(gateway.payments.get("s1")).as("the race is real").hasSizeGreaterThan(1);
     }
 
     @ParameterizedTest

@@ -28,8 +28,8 @@ public class HoldfastLockProperties {
     /** Default lease time of @Locked methods and LockTemplate: how long a crashed holder keeps a lock. */
     private Duration leaseTime = LockRequest.DEFAULT_LEASE_TIME;
 
-    /** Default wait for a busy lock (@Locked with onBusy = WAIT, LockTemplate). */
-    private Duration waitTime = Duration.ZERO;
+    /** Default wait for a busy lock: @Locked with onBusy = WAIT and no waitTime, LockTemplate.execute. */
+    private Duration waitTime = Duration.ofSeconds(10);
 
     /** This process's name in owner ids (default: host name and pid). */
     private @Nullable String instanceName;
