@@ -93,8 +93,9 @@ import org.slf4j.LoggerFactory;
  * session that created it ends (the session timeout after the client falls silent). The request's lease
  * time still bounds the client's own belief: the local deadline (request start + lease time − margin) is
  * moved on by each successful renewal check, a lease with {@code autoRenew(false)} expires locally after its
- * lease time and its node is then deleted, and a renewal that cannot reach ZooKeeper until that deadline
- * loses the lease. Besides that:
+ * lease time and its node is then deleted (a short grace after the local deadline, 25 ms or the safety
+ * margin, so the server never frees the lock while the holder may still believe it holds it), and a
+ * renewal that cannot reach ZooKeeper until that deadline loses the lease. Besides that:
  * <ul>
  *   <li>{@code SUSPENDED} (connection to the ensemble lost, session maybe still alive) ends every lease of
  *       the provider with {@code CONNECTION_LOST} by default, because from then on the client cannot know
@@ -105,7 +106,9 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code LOST} always ends every lease. Each lease is reported lost once; its listeners run on
  *       Curator's connection-state thread.</li>
  *   <li>A lease never survives into a new session: on {@code RECONNECTED}, leases whose node belongs to
- *       another session are lost, and every renewal compares session ids.</li>
+ *       another session are lost, and every renewal compares session ids. A lease granted in the instant a
+ *       connection event arrives is caught by a second sweep 200 ms later, or at the latest by its next
+ *       renewal check (each lease remembers the loss events it was granted after).</li>
  *   <li>When a lease ends this way its node is deleted in the background, at once or as soon as the
  *       connection returns, so a session that does survive does not keep a lock nobody believes it holds.
  *       The same goes for a release or an abandoned request whose delete could not be sent.</li>
