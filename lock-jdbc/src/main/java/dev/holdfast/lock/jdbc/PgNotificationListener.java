@@ -14,9 +14,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code LISTEN}s on one channel over a connection of its own and turns each notification (payload = lock
- * name) into a {@link WaitSignals#signal wake-up} of this process's waiters. Started on first need, by the
- * first waiter, which returns only once {@code LISTEN} is in place. After a reconnect every waiter is woken,
- * since notifications may have been missed; waiters also keep a backoff, so a lost notification only delays.
+ * name) into a {@link WaitSignals#signal wake-up} of this process's waiters. Started on first need (the first
+ * request that has to wait). After each (re)connect every waiter is woken, since notifications may have been
+ * missed; waiters also keep a backoff, so a lost notification only delays a hand-off.
  */
 final class PgNotificationListener {
 
@@ -41,16 +41,15 @@ final class PgNotificationListener {
         this.backend = backend;
     }
 
-    /** Makes sure notifications are being received (connects and LISTENs on the first call). */
+    /**
+     * Makes sure notifications are being received: the first call starts the listening thread, which takes
+     * its connection from the pool itself (a waiter never blocks on a busy pool; until LISTEN is in place,
+     * waiters rely on their backoff).
+     */
     void ensureListening() {
         synchronized (this) {
             if (thread != null || closed) {
                 return;
-            }
-            try {
-                connection = listen();
-            } catch (SQLException e) {
-                log.warn("{}: cannot LISTEN for lock releases, waiters fall back to polling: {}", backend, e.toString());
             }
             Thread t = new Thread(this::run, "holdfast-" + backend + "-listener-" + THREADS.incrementAndGet());
             t.setDaemon(true);
@@ -105,7 +104,7 @@ final class PgNotificationListener {
                     connection = null;
                 }
                 Jdbc.abortQuietly(c);
-                log.debug("{}: notification connection failed, reconnecting", backend, e);
+                log.debug("{}: notification connection failed, retrying; waiters poll meanwhile", backend, e);
                 try {
                     Thread.sleep(POLL_MILLIS);
                 } catch (InterruptedException ie) {

@@ -96,7 +96,7 @@ class PostgresAdvisoryLockProviderTest {
                 }
             }).findFirst().orElseThrow();
             assertThat(advisoryLocksOf(pid)).isEqualTo(10_001);
-            assertThat(ids).as("database sessions the provider opened").hasSize(2);
+            Await.until(Duration.ofSeconds(10), "the LISTEN connection is open", () -> ids.size() == 2);
             for (Lease lease : leases) {
                 assertThat(lease.release()).isTrue();
             }
