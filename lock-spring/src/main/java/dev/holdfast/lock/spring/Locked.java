@@ -42,6 +42,12 @@ import java.lang.annotation.Target;
  * the method is not interrupted: long work should call {@code LockedContext.currentLease()} ... {@code
  * checkHeld()} between steps, and writes should carry the fencing token.
  *
+ * <h2>Proxies</h2>
+ * Calls reach the lock through a class proxy, as with {@code @Transactional}: a call from the same bean
+ * ({@code this.job()}) is not locked, and {@code @Locked} on a private, static or final method fails the
+ * application context at startup instead of being silently ignored. On a {@code @Transactional} method
+ * the lock is taken before the transaction begins and released after it ends.
+ *
  * <h2>Nesting and threads</h2>
  * A call made while the same thread already holds the same lock name through an outer {@code @Locked}
  * (or {@link LockTemplate}) joins that lease instead of waiting for itself. The lease belongs to the

@@ -17,6 +17,7 @@ import org.springframework.core.BridgeMethodResolver;
 import org.springframework.core.MethodIntrospector;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.AnnotatedElementUtils;
+import org.springframework.core.annotation.AnnotationUtils;
 import org.springframework.util.ClassUtils;
 import org.springframework.util.StringValueResolver;
 
@@ -59,6 +60,9 @@ public class LockedBeanPostProcessor extends AbstractBeanFactoryAwareAdvisingPos
     @Override
     public Object postProcessAfterInitialization(Object bean, String beanName) {
         Class<?> type = AopUtils.getTargetClass(bean);
+        if (!AnnotationUtils.isCandidateClass(type, Locked.class)) {
+            return super.postProcessAfterInitialization(bean, beanName);
+        }
         Map<Method, Locked> annotated = MethodIntrospector.selectMethods(type,
                 (MethodIntrospector.MetadataLookup<Locked>) m -> AnnotatedElementUtils.findMergedAnnotation(m, Locked.class));
         for (Map.Entry<Method, Locked> e : annotated.entrySet()) {

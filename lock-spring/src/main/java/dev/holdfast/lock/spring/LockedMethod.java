@@ -2,6 +2,7 @@ package dev.holdfast.lock.spring;
 
 import dev.holdfast.lock.LockRequest;
 import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
 import java.lang.reflect.Parameter;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -77,6 +78,11 @@ final class LockedMethod {
      */
     static LockedMethod parse(Method method, Locked ann, @Nullable StringValueResolver placeholders) {
         String where = describe(method);
+        int mods = method.getModifiers();
+        if (Modifier.isPrivate(mods) || Modifier.isStatic(mods) || Modifier.isFinal(mods)) {
+            throw new IllegalArgumentException("@Locked on " + where + ": the method must not be private, static or"
+                    + " final, or the lock would silently not be taken (calls reach it only through a proxy)");
+        }
         String template = resolve(placeholders, ann.name());
         Expression name;
         try {

@@ -53,6 +53,12 @@ class StartupFailureTest {
         }
     }
 
+    static class FinalMethod {
+        @Locked(name = "job")
+        public final void run() {
+        }
+    }
+
     /** The failure's whole chain of messages. */
     private static String startupFailure(List<Class<?>> sources, String... properties) {
         Throwable t = catchThrowable(() -> TestApps.start(sources, Map.of(), properties).close());
@@ -84,6 +90,12 @@ class StartupFailureTest {
                 .contains(NotADuration.class.getName() + "#run()").contains("waitTime 'soon' is not a duration");
         assertThat(startupFailure(List.of(MinHoldOverLease.class), "holdfast.lock.backend=in-memory"))
                 .contains(MinHoldOverLease.class.getName() + "#run()").contains("minHold (PT2S) must not be longer");
+    }
+
+    @Test
+    void aMethodTheProxyCannotInterceptFailsInsteadOfRunningUnlocked() {
+        assertThat(startupFailure(List.of(FinalMethod.class), "holdfast.lock.backend=in-memory"))
+                .contains(FinalMethod.class.getName() + "#run()").contains("must not be private, static or final");
     }
 
     @Test
