@@ -177,6 +177,7 @@ public final class LeaderElection implements AutoCloseable {
     }
 
     private void run() {
+        int failures = 0; // attempts that failed in a row: the first is logged with its stack trace
         try {
             while (true) {
                 Optional<Lease> acquired;
@@ -191,11 +192,20 @@ public final class LeaderElection implements AutoCloseable {
                     if (isClosing()) {
                         return;
                     }
-                    log.warn("leader election '{}': contending failed, retrying in {}", name(), retryInterval, e);
+                    if (failures++ == 0) {
+                        log.warn("leader election '{}': contending failed, retrying every {}", name(), retryInterval, e);
+                    } else {
+                        log.debug("leader election '{}': contending failed again ({} in a row): {}", name(), failures,
+                                e.toString());
+                    }
                     if (!pause()) {
                         return;
                     }
                     continue;
+                }
+                if (failures > 0) {
+                    log.info("leader election '{}': backend answers again after {} failed attempts", name(), failures);
+                    failures = 0;
                 }
                 if (acquired.isPresent()) {
                     lead(acquired.get());
