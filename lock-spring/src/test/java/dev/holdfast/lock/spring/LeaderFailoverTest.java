@@ -20,7 +20,7 @@ import org.springframework.context.event.EventListener;
 /** Leadership moves to another node within the lease time when the leader's context closes. */
 class LeaderFailoverTest {
 
-    record Change(String context, boolean granted, long token, long atNanos) {
+    record Change(String context, boolean granted, long token, long atNanos, boolean lost) {
     }
 
     /** Leadership changes of all three "processes", in order. */
@@ -39,12 +39,12 @@ class LeaderFailoverTest {
 
         @EventListener
         public void granted(LeadershipGrantedEvent e) {
-            changes.add(new Change(context, true, e.lease().token(), System.nanoTime()));
+            changes.add(new Change(context, true, e.lease().token(), System.nanoTime(), false));
         }
 
         @EventListener
         public void revoked(LeadershipRevokedEvent e) {
-            changes.add(new Change(context, false, 0, System.nanoTime()));
+            changes.add(new Change(context, false, 0, System.nanoTime(), e.cause() != null));
         }
     }
 
@@ -86,6 +86,50 @@ class LeaderFailoverTest {
             assertThat(changes).as("old leader told before the new one gained")
                     .filteredOn(c -> c.context().equals(first.context()) && !c.granted()).hasSize(1)
                     .allSatisfy(c -> assertThat(c.atNanos()).isLessThanOrEqualTo(next.atNanos()));
+        } finally {
+            apps.forEach(ConfigurableApplicationContext::close);
+        }
+    }
+
+    /**
+     * The leader is cut off from the backend (its client closed under it) instead of shutting down: it
+     * stops believing it leads at its conservative local deadline, before the backend's lease runs out and
+     * another node takes over.
+     */
+    @ParameterizedTest
+    @EnumSource(value = Backend.class, names = {"JDBC_TABLE", "REDIS"})
+    void aLeaderCutOffFromTheBackendStepsDownBeforeTheNextLeaderStarts(Backend backend) {
+        Duration leaseTime = Duration.ofSeconds(3);
+        Changes shared = new Changes();
+        List<Change> changes = shared.list;
+        String name = TestApps.unique("leader-cut");
+        List<ConfigurableApplicationContext> apps = new ArrayList<>();
+        try {
+            for (int i = 0; i < 2; i++) {
+                apps.add(TestApps.start(backend, List.of(App.class), Map.of("changes", shared),
+                        "test.context=node-" + i, "holdfast.lock.leader.name=" + name,
+                        "holdfast.lock.leader.lease-time=" + leaseTime.toSeconds() + "s",
+                        "holdfast.lock.leader.retry-interval=500ms"));
+            }
+            Change first = Await.value(Duration.ofSeconds(10), "a leader", () ->
+                    changes.stream().filter(Change::granted).findFirst().orElse(null));
+            ConfigurableApplicationContext leader = apps.get(Integer.parseInt(first.context().substring("node-".length())));
+            long cutAt = System.nanoTime();
+            if (backend == Backend.REDIS) {
+                leader.getBean(org.redisson.api.RedissonClient.class).shutdown();
+            } else {
+                leader.getBean(com.zaxxer.hikari.HikariDataSource.class).close();
+            }
+            Change next = Await.value(leaseTime.plusSeconds(5), "a new leader", () -> changes.stream()
+                    .filter(c -> c.granted() && !c.context().equals(first.context())).findFirst().orElse(null));
+            Change stepDown = changes.stream().filter(c -> c.context().equals(first.context()) && !c.granted())
+                    .findFirst().orElseThrow(() -> new AssertionError("the old leader was never told: " + changes));
+            System.out.printf("%s leader cut off: stepped down after %d ms, next leader after %d ms%n", backend,
+                    Duration.ofNanos(stepDown.atNanos() - cutAt).toMillis(), Duration.ofNanos(next.atNanos() - cutAt).toMillis());
+            assertThat(stepDown.lost()).as("told with the cause").isTrue();
+            assertThat(stepDown.atNanos()).as("old leader stepped down before the new one started")
+                    .isLessThan(next.atNanos());
+            assertThat(next.token()).isGreaterThan(first.token());
         } finally {
             apps.forEach(ConfigurableApplicationContext::close);
         }
