@@ -47,7 +47,7 @@ class JdbcLockFiguresTest {
     @RegisterExtension
     static final TestDb MARIADB = TestDb.mariadb();
 
-    private static final int ITERATIONS = Integer.getInteger("holdfast.figures.iterations", 3000);
+    private static final int ITERATIONS = Integer.getInteger("holdfast.figures.iterations", 1500);
     private static final int BLOCK = 250;
 
     /** One measured iteration. */
