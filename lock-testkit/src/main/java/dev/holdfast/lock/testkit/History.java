@@ -28,7 +28,9 @@ import java.util.function.Supplier;
  * <p>Times are {@link System#nanoTime()} readings, which on Linux come from one system-wide monotonic
  * clock, so histories of processes on the same machine can be merged. A grant's valid interval is from
  * just after {@code tryAcquire} returned to the earliest of: the moment the holder stopped acting (taken
- * just before release), the moment the loss was reported, and the lease's local deadline.
+ * just before release), the moment the loss was reported, and the lease's local deadline. A grant whose
+ * interval is empty (its holder was frozen between the backend's grant and the return, past the local
+ * deadline) was never valid and takes part in neither the overlap nor the token-order check.
  */
 public final class History {
 
@@ -163,6 +165,11 @@ public final class History {
             Grant reach = null; // the earlier grant whose validity reaches furthest
             long maxToken = Long.MIN_VALUE;
             for (Grant g : list) {
+                if (g.validUntil() <= g.start()) {
+                    // never valid: its deadline passed before its holder got it (a holder frozen mid-acquire);
+                    // it overlaps nothing, and the order of its token says nothing about this history
+                    continue;
+                }
                 if (reach != null && reach.validUntil() > g.start()) {
                     out.add("overlap on '" + g.name() + "': token " + reach.token() + " (" + reach.owner()
                             + ") valid until " + reach.validUntil() + " but token " + g.token() + " ("

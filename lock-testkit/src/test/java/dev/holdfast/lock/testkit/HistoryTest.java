@@ -43,6 +43,15 @@ class HistoryTest {
     }
 
     @Test
+    void ignoresAGrantThatWasNeverValid() {
+        // granted token 1, frozen mid-acquire past its deadline (valid until 5, returned at 40); token 2 was
+        // granted meanwhile: the late grant neither overlaps nor breaks the token order
+        History.Grant late = new History.Grant("a", 1, "o", 40, 5, 0, true);
+        assertThat(History.check(List.of(grant("a", 2, 10, 50), late)).stream()
+                .filter(v -> !v.contains("never reported"))).isEmpty();
+    }
+
+    @Test
     void endsALostLeaseAtItsLossReport() {
         History.Grant lost = new History.Grant("a", 1, "o", 0, 8, 8, true);
         assertThat(History.check(List.of(lost, grant("a", 2, 9, 20)))).isEmpty();
