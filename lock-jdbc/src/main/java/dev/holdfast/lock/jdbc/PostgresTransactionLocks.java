@@ -63,6 +63,7 @@ public final class PostgresTransactionLocks {
      * the two to exclude each other).
      */
     public static PostgresTransactionLocks create(DataSource dataSource, String namespace, String fenceSequence) {
+        requireNonNull(namespace, "namespace");
         if (namespace.length() > 200) {
             throw new IllegalArgumentException("namespace must be at most 200 characters, was " + namespace.length());
         }
