@@ -52,7 +52,7 @@ import org.jspecify.annotations.Nullable;
  */
 public final class MysqlLockProvider extends AbstractLockProvider implements LockInspector {
 
-    static final String BACKEND = "mysql-get-lock";
+    static final String BACKEND = "mysql";
 
     private final DataSource dataSource;
     private final String fenceTable;

@@ -58,7 +58,7 @@ import org.jspecify.annotations.Nullable;
  */
 public final class PostgresAdvisoryLockProvider extends AbstractLockProvider implements LockInspector {
 
-    static final String BACKEND = "postgresql-advisory";
+    static final String BACKEND = "postgres-advisory";
     static final String CHANNEL = "holdfast_advisory";
 
     private final DataSource dataSource;
