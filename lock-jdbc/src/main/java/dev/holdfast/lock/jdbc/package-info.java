@@ -13,6 +13,9 @@
  *       that join the caller's transaction and end with it.</li>
  * </ul>
  *
+ * <p>Row locks, claim queues, idempotency keys and versioned updates — patterns that make "once" hold
+ * without a named lock — are in {@link dev.holdfast.lock.jdbc.rows}.
+ *
  * <p>The providers never join the caller's transaction: they take their own connections from the
  * {@code DataSource} (not through Spring's transaction synchronization), so a caller's rollback neither
  * releases nor keeps a lock. Lock names only ever reach SQL as bound parameters.

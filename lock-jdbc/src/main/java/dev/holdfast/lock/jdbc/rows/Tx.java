@@ -9,6 +9,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
 import org.springframework.jdbc.datasource.DataSourceUtils;
+import org.springframework.jdbc.datasource.TransactionAwareDataSourceProxy;
 
 /**
  * Where the row patterns run their statements: the caller's transaction (Spring-managed, or a connection
@@ -36,7 +37,20 @@ final class Tx {
     private final AtomicReference<@Nullable RowDialect> dialect = new AtomicReference<>();
 
     Tx(DataSource dataSource) {
-        this.dataSource = dataSource;
+        this.dataSource = transactionTarget(dataSource);
+    }
+
+    /**
+     * The data source Spring binds transactions to: a {@link TransactionAwareDataSourceProxy}'s target (as
+     * {@code DataSourceTransactionManager} does), so that joining is detected on the proxy too and the
+     * pattern's own short transactions never commit a caller's transactional connection.
+     */
+    private static DataSource transactionTarget(DataSource dataSource) {
+        DataSource ds = dataSource;
+        while (ds instanceof TransactionAwareDataSourceProxy proxy && proxy.getTargetDataSource() != null) {
+            ds = proxy.getTargetDataSource();
+        }
+        return ds;
     }
 
     DataSource dataSource() {

@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.jdbc.datasource.TransactionAwareDataSourceProxy;
 import org.springframework.transaction.support.TransactionTemplate;
 
 class RowLockTest {
@@ -139,7 +140,8 @@ class RowLockTest {
         String sent = Db.unique("rl_spring_sent");
         createInvoices(db, table, sent);
         try (HikariDataSource ds = db.pool(Db.unique("rl-spring"), 4)) {
-            RowLock locks = RowLock.builder(ds, table, "id").build();
+            // through a TransactionAwareDataSourceProxy too: the pattern still sees (and joins) the transaction
+            RowLock locks = RowLock.builder(new TransactionAwareDataSourceProxy(ds), table, "id").build();
             TransactionTemplate tx = new TransactionTemplate(new DataSourceTransactionManager(ds));
             tx.executeWithoutResult(status -> {
                 assertThat(locks.run(5L, RowLock.Wait.noWait(), (row, c) -> "mine").value()).isEqualTo("mine");
