@@ -403,6 +403,11 @@ public final class Demo {
         public void close() {
             data.close();
             try {
+                settings.cleanUpLockBackend(settings.get("run-id"));
+            } catch (Exception e) {
+                System.err.println("could not delete the demo's lock keys/nodes: " + e);
+            }
+            try {
                 dropSchema.run();
             } catch (RuntimeException e) {
                 System.err.println("could not drop the demo's schema: " + e);

@@ -110,6 +110,7 @@ final class Settings {
         config.setMinimumIdle(0);
         config.setPoolName(name);
         config.setConnectionTimeout(30_000);
+        config.setTransactionIsolation("TRANSACTION_READ_COMMITTED"); // what the row patterns are written for
         return new HikariDataSource(config);
     }
 
@@ -126,6 +127,22 @@ final class Settings {
         } finally {
             for (AutoCloseable c : clients) {
                 c.close();
+            }
+        }
+    }
+
+    /** Deletes what this run left in Redis (fencing counters) or ZooKeeper (lock parents); SQL objects go with the schema. */
+    void cleanUpLockBackend(String runId) throws Exception {
+        if (backend().equals("redis")) {
+            RedissonClient redisson = redisson();
+            try {
+                redisson.getKeys().deleteByPattern("holdfast-demo-" + runId + ":*");
+            } finally {
+                redisson.shutdown();
+            }
+        } else if (backend().equals("zookeeper")) {
+            try (CuratorFramework curator = curator()) {
+                curator.delete().quietly().deletingChildrenIfNeeded().forPath("/holdfast-demo/" + runId);
             }
         }
     }
