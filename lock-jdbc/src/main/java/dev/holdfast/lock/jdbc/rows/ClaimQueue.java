@@ -73,8 +73,9 @@ public final class ClaimQueue implements AutoCloseable {
      * What one {@link #process} call did.
      *
      * @param claimed   rows claimed (0 = nothing claimable: the queue is drained or everything is claimed)
-     * @param completed rows whose work committed: {@code claimed}, or 0 if some claim was lost (reclaimed by
-     *                  another worker after the timeout) and the transaction was rolled back
+     * @param completed rows whose work committed: {@code claimed}, or 0 if the transaction was rolled back and
+     *                  the batch released because some claim was lost (reclaimed by another worker after the
+     *                  timeout) or the database chose it as a deadlock victim (SQLSTATE 40001/40P01, error 1213)
      */
     public record Processed(int claimed, int completed) {
     }
@@ -134,17 +135,31 @@ public final class ClaimQueue implements AutoCloseable {
         String owner = workerId + ":" + UUID.randomUUID();
         try (Connection c = tx.dataSource().getConnection()) {
             RowDialect d = tx.dialect(c);
-            List<Row> rows = d.claimsInOneStatement() ? claimInOneStatement(c, d, owner, max) : claimInTransaction(c, d, owner, max);
-            return new Batch(owner, rows);
+            for (int attempt = 1; ; attempt++) {
+                try {
+                    List<Row> rows = d.claimsInOneStatement() ? claimInOneStatement(c, d, owner, max) : claimInTransaction(c, d, owner, max);
+                    return new Batch(owner, rows);
+                } catch (SQLException e) {
+                    // InnoDB may pick a claim as a deadlock victim against a completion (secondary index vs
+                    // row lock order); the claim was rolled back whole, so it is simply run again
+                    if (attempt >= CLAIM_ATTEMPTS || !RowDialect.isRetryable(e)) {
+                        throw e;
+                    }
+                }
+            }
         } catch (SQLException e) {
             throw failure("claim failed", e);
         }
     }
 
+    /** How often a claim that was a deadlock victim is run again before the error is thrown. */
+    private static final int CLAIM_ATTEMPTS = 5;
+
     /**
      * Claims up to {@code max} rows, runs {@code work} on them and completes them in the same transaction,
      * heartbeating every third of the claim timeout meanwhile. When the work throws, the transaction is rolled
-     * back, the batch released and the exception rethrown.
+     * back, the batch released and the exception rethrown; a deadlock or serialization failure (of the work or
+     * the completion) is not thrown but reported as {@code completed() == 0}, the rows released for another try.
      *
      * @return rows claimed and completed
      * @throws LockBackendException if a statement fails (a {@link SQLException} of the work included)
@@ -171,11 +186,18 @@ public final class ClaimQueue implements AutoCloseable {
                     int done = batch.complete(c);
                     if (done != batch.rows().size()) {
                         c.rollback();
+                        batch.release(); // the rows still ours go back at once; the others belong to their new owner
                         return new Processed(batch.rows().size(), 0);
                     }
                     c.commit();
                     return new Processed(done, done);
-                } catch (SQLException | RuntimeException | Error e) {
+                } catch (SQLException e) {
+                    c.rollback();
+                    if (RowDialect.isRetryable(e)) {
+                        return new Processed(batch.rows().size(), 0); // rolled back whole; close() releases the rows
+                    }
+                    throw e;
+                } catch (RuntimeException | Error e) {
                     try {
                         c.rollback();
                     } catch (SQLException suppressed) {

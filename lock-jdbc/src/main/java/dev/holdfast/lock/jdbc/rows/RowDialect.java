@@ -126,6 +126,22 @@ abstract class RowDialect {
         }
     }
 
+    /**
+     * Whether {@code e} is a deadlock or serialization failure: the database rolled the transaction back and
+     * running it again may succeed (SQLSTATE 40001, PostgreSQL 40P01, MySQL/MariaDB 1213).
+     */
+    static boolean isRetryable(SQLException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException sql) {
+                String state = sql.getSQLState();
+                if ("40001".equals(state) || "40P01".equals(state) || sql.getErrorCode() == 1213) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     static long micros(Duration d) {
         return d.toNanos() / 1_000;
     }

@@ -234,8 +234,8 @@ public final class RowLock {
                 }
                 if (savepoint != null) {
                     c.rollback(savepoint); // also undoes the lock_timeout setting
-                } else if (bounded && joined) {
-                    Tx.execute(c, d.afterWait());
+                } else if (bounded && !d.errorAbortsTransaction()) {
+                    Tx.execute(c, d.afterWait()); // MySQL's session setting outlives the transaction
                 }
                 return end(joined, new Result<>(Outcome.BUSY, null));
             }

@@ -70,14 +70,17 @@ class ClaimQueueTest {
             processes.add(victim);
             processes.add(other);
             ConcurrentLinkedQueue<String> victimLines = lines(victim);
-            lines(other);
+            ConcurrentLinkedQueue<String> otherLines = lines(other);
+            // the processes take a moment to start: let them begin before the threads, so the victim gets a batch
+            Await.until(Duration.ofSeconds(60), "both worker processes to start",
+                    () -> victimLines.contains("STARTED") && otherLines.contains("STARTED"));
             List<CompletableFuture<Void>> threads = new ArrayList<>();
             for (int i = 0; i < 8; i++) {
                 String name = "thread-" + i;
                 threads.add(CompletableFuture.runAsync(() -> drain(ds, queue, queueTable, 100,
                         (rows, c) -> Processed.record(c, processed, rows, name)), runnable -> new Thread(runnable, name).start()));
             }
-            String inBatch = Await.value(Duration.ofSeconds(60), "the victim process to be inside a batch",
+            String inBatch = Await.value(Duration.ofSeconds(90), "the victim process to be inside a batch",
                     () -> victimLines.stream().filter(l -> l.startsWith("IN-BATCH")).findFirst().orElse(null));
             victim.destroyForcibly(); // SIGKILL on Linux: its transaction and heartbeats die with it
             assertThat(victim.waitFor(10, TimeUnit.SECONDS)).isTrue();
@@ -176,8 +179,13 @@ class ClaimQueueTest {
             assertThatThrownBy(() -> q.process(10, (rows, c) -> {
                 throw new IllegalStateException("work failed");
             })).hasMessage("work failed");
-            assertThat(q.process(10, (rows, c) -> { }).completed()).isEqualTo(5);
-            assertThat(db.count("SELECT count(*) FROM " + table)).isZero();
+            // a claim taken over meanwhile (as by a worker that reclaimed it): the whole batch rolls back
+            ClaimQueue.Processed lost = q.process(10, (rows, c) ->
+                    db.exec("UPDATE " + table + " SET claimed_by = 'thief' WHERE id = " + rows.get(0).getLong("id")));
+            assertThat(lost).isEqualTo(new ClaimQueue.Processed(5, 0));
+            assertThat(db.count("SELECT count(*) FROM " + table + " WHERE claimed_by IS NULL")).isEqualTo(4);
+            assertThat(q.process(10, (rows, c) -> { }).completed()).isEqualTo(4);
+            assertThat(db.count("SELECT count(*) FROM " + table)).isEqualTo(1);
         } finally {
             db.drop(table);
         }

@@ -8,7 +8,7 @@ import java.util.List;
 /**
  * A worker JVM for {@link ClaimQueueTest}: drains the queue with two threads until no pending row is left.
  * Args: url user queueTable processedTable workerId slow (password in HOLDFAST_TEST_DB_PASSWORD). A slow
- * worker prints {@code IN-BATCH} from inside its third batch's uncommitted transaction and then stalls there,
+ * worker prints {@code IN-BATCH} and the batch's ids from inside its second batch's uncommitted transaction and then stalls there,
  * waiting to be killed.
  */
 public final class ClaimWorkerMain {
@@ -34,7 +34,7 @@ public final class ClaimWorkerMain {
                     synchronized (batches) {
                         n = ++batches[0];
                     }
-                    if (slow && n >= 3) {
+                    if (slow && n >= 2) {
                         System.out.println("IN-BATCH " + rows.stream().map(r -> String.valueOf(r.getLong("id")))
                                 .collect(java.util.stream.Collectors.joining(",")));
                         System.out.flush();
