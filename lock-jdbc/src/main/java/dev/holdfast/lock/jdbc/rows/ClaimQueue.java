@@ -467,12 +467,12 @@ public final class ClaimQueue implements AutoCloseable {
         private Builder(DataSource dataSource, String table, String keyColumn) {
             this.dataSource = requireNonNull(dataSource, "dataSource");
             this.table = RowDialect.checkIdentifier("table", table);
-            this.keyColumn = RowDialect.checkIdentifier("keyColumn", keyColumn);
+            this.keyColumn = RowDialect.checkColumn("keyColumn", keyColumn);
         }
 
         /** Required: a row is pending while {@code column} holds {@code value} (a bound parameter). */
         public Builder pending(String column, Object value) {
-            this.statusColumn = RowDialect.checkIdentifier("status column", column);
+            this.statusColumn = RowDialect.checkColumn("status column", column);
             this.pendingValue = requireNonNull(value, "value");
             return this;
         }
@@ -485,20 +485,20 @@ public final class ClaimQueue implements AutoCloseable {
 
         /** The owner column (default {@code claimed_by}; nullable text of at least 80 characters). */
         public Builder owner(String column) {
-            this.ownerColumn = RowDialect.checkIdentifier("owner column", column);
+            this.ownerColumn = RowDialect.checkColumn("owner column", column);
             return this;
         }
 
         /** The claim-time column (default {@code claimed_at}; nullable timestamp, UTC DATETIME(6) on MySQL/MariaDB). */
         public Builder claimedAt(String column) {
-            this.claimedAtColumn = RowDialect.checkIdentifier("claimed-at column", column);
+            this.claimedAtColumn = RowDialect.checkColumn("claimed-at column", column);
             return this;
         }
 
         /** Columns to read with each claimed row besides the key (default none). */
         public Builder columns(String... columns) {
             for (String col : columns) {
-                RowDialect.checkIdentifier("column", col);
+                RowDialect.checkColumn("column", col);
             }
             this.columns = List.of(columns);
             return this;

@@ -18,6 +18,11 @@ final class PostgresRowDialect extends RowDialect {
     }
 
     @Override
+    String unquotedName(String identifier) {
+        return identifier.toLowerCase(java.util.Locale.ROOT);
+    }
+
+    @Override
     String name() {
         return "postgresql";
     }

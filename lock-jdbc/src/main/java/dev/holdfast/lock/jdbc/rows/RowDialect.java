@@ -46,7 +46,20 @@ abstract class RowDialect {
         return value;
     }
 
-    /** A checked identifier, quoted (each part of a schema-qualified name on its own). */
+    /** Checks a configured column name (a plain identifier, not qualified). */
+    static String checkColumn(String what, String value) {
+        checkIdentifier(what, value);
+        if (value.indexOf('.') >= 0) {
+            throw new IllegalArgumentException(what + " must be a column name without a qualifier, was '" + value + "'");
+        }
+        return value;
+    }
+
+    /**
+     * A checked identifier, quoted (each part of a schema-qualified name on its own) and named as the database
+     * would read it unquoted: on PostgreSQL folded to lower case, so {@code "Invoice"} finds a table created as
+     * {@code CREATE TABLE Invoice}. Quoting keeps reserved words ({@code order}, {@code user}) usable.
+     */
     final String quote(String identifier) {
         checkIdentifier("identifier", identifier);
         StringBuilder out = new StringBuilder();
@@ -54,9 +67,14 @@ abstract class RowDialect {
             if (!out.isEmpty()) {
                 out.append('.');
             }
-            out.append(quoteChar()).append(part).append(quoteChar());
+            out.append(quoteChar()).append(unquotedName(part)).append(quoteChar());
         }
         return out.toString();
+    }
+
+    /** The name the database gives an unquoted identifier (PostgreSQL folds to lower case). */
+    String unquotedName(String identifier) {
+        return identifier;
     }
 
     abstract char quoteChar();

@@ -292,7 +292,7 @@ public final class RowLock {
         private Builder(DataSource dataSource, String table, String keyColumn) {
             this.dataSource = requireNonNull(dataSource, "dataSource");
             this.table = RowDialect.checkIdentifier("table", table);
-            this.keyColumn = RowDialect.checkIdentifier("keyColumn", keyColumn);
+            this.keyColumn = RowDialect.checkColumn("keyColumn", keyColumn);
         }
 
         /**
@@ -302,7 +302,7 @@ public final class RowLock {
          */
         public Builder columns(String... columns) {
             for (String col : columns) {
-                RowDialect.checkIdentifier("column", col);
+                RowDialect.checkColumn("column", col);
             }
             this.columns = List.of(columns);
             return this;

@@ -73,8 +73,8 @@ public final class VersionedUpdate {
     private VersionedUpdate(DataSource dataSource, String table, String keyColumn, String versionColumn) {
         this.tx = new Tx(requireNonNull(dataSource, "dataSource"));
         this.table = RowDialect.checkIdentifier("table", table);
-        this.keyColumn = RowDialect.checkIdentifier("keyColumn", keyColumn);
-        this.versionColumn = RowDialect.checkIdentifier("versionColumn", versionColumn);
+        this.keyColumn = RowDialect.checkColumn("keyColumn", keyColumn);
+        this.versionColumn = RowDialect.checkColumn("versionColumn", versionColumn);
     }
 
     /**
@@ -122,7 +122,7 @@ public final class VersionedUpdate {
         }
         List<String> columns = new ArrayList<>(new LinkedHashMap<>(values).keySet());
         for (String col : columns) {
-            RowDialect.checkIdentifier("column", col);
+            RowDialect.checkColumn("column", col);
             if (col.equalsIgnoreCase(versionColumn) || col.equalsIgnoreCase(keyColumn)) {
                 throw new IllegalArgumentException("values must not set the key or version column '" + col + "'");
             }
@@ -175,8 +175,8 @@ public final class VersionedUpdate {
         private Builder(DataSource dataSource, String table, String keyColumn, String versionColumn) {
             this.dataSource = requireNonNull(dataSource, "dataSource");
             this.table = RowDialect.checkIdentifier("table", table);
-            this.keyColumn = RowDialect.checkIdentifier("keyColumn", keyColumn);
-            this.versionColumn = RowDialect.checkIdentifier("versionColumn", versionColumn);
+            this.keyColumn = RowDialect.checkColumn("keyColumn", keyColumn);
+            this.versionColumn = RowDialect.checkColumn("versionColumn", versionColumn);
         }
 
         /** The versioned update. The dialect is detected on first use. */

@@ -24,8 +24,8 @@
  *
  * <p><b>Identifiers and values.</b> Every configured table or column name is checked against
  * {@code [A-Za-z_][A-Za-z0-9_]*} (optionally {@code schema.table}) when the pattern is built and is written
- * quoted for the database ({@code "name"} on PostgreSQL, {@code `name`} on MySQL/MariaDB); every value is a
- * bound parameter. The dialect is detected from the connection's metadata on first use.
+ * quoted for the database ({@code "name"} on PostgreSQL, folded to lower case as PostgreSQL reads unquoted
+ * names; {@code `name`} on MySQL/MariaDB), so reserved words work as names; every value is a bound parameter. The dialect is detected from the connection's metadata on first use.
  */
 @NullMarked
 package dev.holdfast.lock.jdbc.rows;

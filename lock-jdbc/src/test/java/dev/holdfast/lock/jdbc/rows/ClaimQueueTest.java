@@ -203,7 +203,10 @@ class ClaimQueueTest {
             db.exec("CREATE TABLE " + table + " (id BIGINT PRIMARY KEY, " + (db == Db.POSTGRES ? "\"order\"" : "`order`")
                     + " VARCHAR(10), claimed_by VARCHAR(100), claimed_at " + db.timestamp() + ")",
                     "INSERT INTO " + table + " VALUES (1, 'new', NULL, NULL)");
-            try (ClaimQueue q = ClaimQueue.builder(ds, table, "id").pending("order", "new").doneValue("old").build()) {
+            // names are read as the database reads unquoted ones: PostgreSQL folds them to lower case
+            String configured = db == Db.POSTGRES ? table.toUpperCase(java.util.Locale.ROOT) : table;
+            assertThatThrownBy(() -> ClaimQueue.builder(ds, configured, "x.id")).isInstanceOf(IllegalArgumentException.class);
+            try (ClaimQueue q = ClaimQueue.builder(ds, configured, "ID").pending("Order", "new").doneValue("old").build()) {
                 assertThat(q.process(10, (rows, c) -> { }).completed()).isEqualTo(1);
             } finally {
                 db.drop(table);
