@@ -21,14 +21,14 @@ import javax.sql.DataSource;
  * Runs the scenarios and prints one Markdown table per scenario and backend. See the module's README.
  *
  * <pre>
- * java -jar benchmarks/target/benchmarks.jar [--quick | --full | --smoke] [--scenarios=1,2,3]
+ * java -jar benchmarks/target/benchmarks.jar [--quick | --full | --smoke] [--scenarios=1,2,3,4]
  *      [--backends=postgresql,mariadb,redis,zookeeper]
  * </pre>
  */
 public final class BenchmarkRunner {
 
     /** What a run printed, for the smoke test. */
-    record Report(List<Markdown> tables, long holdfastFalseBusy) {
+    record Report(List<Markdown> tables, long holdfastFalseBusy, long holdfastDuplicates) {
     }
 
     private BenchmarkRunner() {
@@ -37,7 +37,7 @@ public final class BenchmarkRunner {
     /** Runs the benchmark; exits 0 when done, 2 on bad arguments. */
     public static void main(String[] args) throws Exception {
         Mode mode = Mode.QUICK;
-        Set<Integer> scenarios = Set.of(1, 2, 3);
+        Set<Integer> scenarios = Set.of(1, 2, 3, 4);
         Set<Kind.Backend> backends = EnumSet.allOf(Kind.Backend.class);
         for (String a : args) {
             if (a.equals("--quick")) {
@@ -54,7 +54,7 @@ public final class BenchmarkRunner {
                     backends.add(Kind.Backend.valueOf(b.trim().toUpperCase(Locale.ROOT)));
                 }
             } else {
-                System.err.println("usage: java -jar benchmarks.jar [--quick|--full|--smoke] [--scenarios=1,2,3] "
+                System.err.println("usage: java -jar benchmarks.jar [--quick|--full|--smoke] [--scenarios=1,2,3,4] "
                         + "[--backends=postgresql,mariadb,redis,zookeeper]");
                 System.exit(2);
             }
@@ -66,6 +66,7 @@ public final class BenchmarkRunner {
     static Report run(Mode mode, Set<Integer> scenarios, Set<Kind.Backend> backends, PrintStream out) throws Exception {
         List<Markdown> tables = new ArrayList<>();
         long falseBusy = 0;
+        long duplicates = 0;
         Consumer<Markdown> print = t -> {
             tables.add(t);
             out.print(t);
@@ -103,10 +104,21 @@ public final class BenchmarkRunner {
                 }
                 print.accept(HeldLeases.table(rows, mode));
             }
+            if (scenarios.contains(4)) {
+                ClaimQueueScenario claims = new ClaimQueueScenario(r, mode);
+                for (Kind.Backend b : List.of(Kind.Backend.POSTGRESQL, Kind.Backend.MARIADB)) {
+                    if (backends.contains(b)) {
+                        Markdown t = claims.run(b);
+                        duplicates += ClaimQueueScenario.holdfastDuplicates(t);
+                        print.accept(t);
+                    }
+                }
+            }
         }
         out.println();
         out.println("Holdfast false \"busy\" answers on free names: " + falseBusy);
-        return new Report(tables, falseBusy);
+        out.println("Holdfast claim queue duplicates: " + duplicates);
+        return new Report(tables, falseBusy, duplicates);
     }
 
     /** The machine and the servers, for the tables' caption. */
