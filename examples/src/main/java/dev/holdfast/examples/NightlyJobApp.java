@@ -41,8 +41,8 @@ public class NightlyJobApp {
 
     /**
      * Fixed: the servers' schedulers still all fire, but only the one that takes the lock runs the job. The
-     * lock stays taken for at least 500 ms (minHold), so a server whose clock or scheduler is a little late
-     * finds it taken instead of running the same tick again.
+     * lock stays taken for at least 900 ms (minHold, ShedLock's lockAtLeastFor), so a server whose clock or
+     * scheduler fires a little late finds it taken instead of running the same tick again.
      */
     static class GuardedInvoiceRun {
         private final JdbcTemplate db;
@@ -54,7 +54,7 @@ public class NightlyJobApp {
         }
 
         @Scheduled(cron = "* * * * * *")
-        @Locked(name = "${demo.lock-name}", leaseTime = "30s", minHold = "500ms")
+        @Locked(name = "${demo.lock-name}", leaseTime = "30s", minHold = "900ms")
         public void sendInvoices() {
             NightlyJobOnEveryServer.recordRun(db, server);
         }

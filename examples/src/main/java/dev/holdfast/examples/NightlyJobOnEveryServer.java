@@ -51,7 +51,7 @@ final class NightlyJobOnEveryServer implements Story {
         db.execute("CREATE TABLE server_up (server INT NOT NULL, started BIGINT NOT NULL, stopped BIGINT NOT NULL)");
     }
 
-    /** What the job does on a tick: here, note which server ran which tick (the second it fired in). */
+    /** What the job does on a tick: here, note which server ran which tick (the nearest second: a late firing counts for the tick it is closest to). */
     static void recordRun(JdbcTemplate db, int server) {
         db.update("INSERT INTO job_run VALUES (?, ?)", Math.round(System.currentTimeMillis() / 1000.0), server);
     }

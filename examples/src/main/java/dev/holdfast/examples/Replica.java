@@ -36,6 +36,9 @@ public final class Replica {
         try (HikariDataSource data = settings.dataSource(settings.get("data-url"), 2 * threads + 4, "replica-" + replica);
              LockProvider locks = settings.lockProvider(data, runId, closeLater)) {
             ExecutorService pool = Executors.newFixedThreadPool(threads);
+            // warm up (classes, a connection, the lock backend) so the replicas start their first story together
+            new org.springframework.jdbc.core.JdbcTemplate(data).queryForObject("SELECT 1", Integer.class);
+            locks.acquire(dev.holdfast.lock.LockRequest.of("demo-" + runId + ":warm-up-" + replica)).release();
             out.println("ready");
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
             for (String line; (line = in.readLine()) != null && !line.equals("exit"); ) {

@@ -61,7 +61,7 @@ final class ScaledOutWorkers implements Story {
             List<Integer> pending = db.queryForList("SELECT id FROM record WHERE status = 'pending' ORDER BY id", Integer.class);
             for (int id : pending) {
                 if (job.mine(id)) {
-                    Story.pause(2);
+                    Story.pause(3);
                     db.update("INSERT INTO processed VALUES (?, ?)", id, job.replica());
                     db.update("UPDATE record SET status = 'done' WHERE id = ?", id);
                     job.done();
@@ -78,7 +78,7 @@ final class ScaledOutWorkers implements Story {
                 .build()) {
             while (queue.process(10, (rows, c) -> {
                 for (Row row : rows) {
-                    Story.pause(2);
+                    Story.pause(3);
                     try (var insert = c.prepareStatement("INSERT INTO processed VALUES (?, ?)")) {
                         insert.setLong(1, row.getLong("id"));
                         insert.setInt(2, job.replica());
