@@ -57,10 +57,12 @@ public final class HarnessReport {
 
     private final String label;
     private final HarnessRun.Builder config;
+    private Map<String, Long> kills = Map.of();
     private final List<String> violations = new ArrayList<>();
     private final Map<FaultKind, Integer> faultCounts = new EnumMap<>(FaultKind.class);
     private final Map<FaultKind, List<Long>> lossDelays = new EnumMap<>(FaultKind.class);
     private final List<Long> crashReleaseDelays = new ArrayList<>();
+    private final List<Long> reportsAfterDeadline = new ArrayList<>();
     private int grants;
     private int workerProcesses;
     private int faultsHittingHolders;
@@ -87,6 +89,7 @@ public final class HarnessReport {
                                  Map<String, Long> kills, List<HarnessRun.Fault> faults, Ledger ledger,
                                  long startedAt, long runStart, long stoppedAt, Path dir) throws SQLException {
         HarnessReport r = new HarnessReport(label, config);
+        r.kills = kills;
         r.seconds = (stoppedAt - runStart) / 1e9;
         r.workerProcesses = journals.size();
         faults.forEach(f -> r.faultCounts.merge(f.kind(), 1, Integer::sum));
@@ -291,6 +294,9 @@ public final class HarnessReport {
 
     private void checkLoss(List<GrantRec> all, List<HarnessRun.Fault> faults) {
         for (GrantRec g : all) {
+            if (g.lostAt != 0 && g.end != 0 && g.lostAt - g.deadline > 0 && g.deadline - g.start > 0 && !frozen(g, faults)) {
+                reportsAfterDeadline.add(g.lostAt - g.deadline); // isHeld() was already false; onLost came later
+            }
             if (g.end != 0 && g.end - g.deadline > 0 && g.lostAt == 0) {
                 violations.add("lease " + g.name + "#" + g.token + " (" + g.worker
                         + ") was worked on past its local deadline and never reported lost");
@@ -313,12 +319,55 @@ public final class HarnessReport {
         }
         for (HarnessRun.Fault f : faults) {
             for (GrantRec g : all) {
-                if (f.hits(g.worker) && g.start - f.at() < 0 && (g.end == 0 || g.end - f.at() > 0)) {
+                if (openAt(g, f)) {
                     faultsHittingHolders++;
                     break;
                 }
             }
         }
+        for (HarnessRun.Fault f : faults) {
+            if (!config.losesLeases.contains(f.kind())) {
+                continue;
+            }
+            long checkBy = f.endAt() + config.leaseTime().toNanos() / 3 + 1_000 * MS;
+            for (GrantRec g : all) {
+                if (!openAt(g, f) || g.end == 0 || g.validUntil <= g.start) {
+                    continue; // not held then, or killed (nobody left to tell), or never valid
+                }
+                if (g.lostAt == 0 && g.end - checkBy <= 0) {
+                    if (!g.toleratedOverlap) { // those are counted already
+                        staleHoldersNeverTold++;
+                        staleWritesOfUntold += g.writes.stream().filter(w -> w[1] == 0).count();
+                    }
+                } else if (g.lostAt == 0) {
+                    violations.add("lease " + g.name + "#" + g.token + " (" + g.worker + ") ended on the backend by "
+                            + f.kind() + " was still held " + (g.end - f.endAt()) / MS + " ms later, never reported lost");
+                } else if (g.lostAt - checkBy > 0 && g.lostAt - g.deadline > 0) {
+                    violations.add("lease " + g.name + "#" + g.token + " (" + g.worker + ") ended on the backend by "
+                            + f.kind() + " was reported lost only " + (g.lostAt - f.endAt()) / MS + " ms later");
+                }
+            }
+        }
+    }
+
+    /** Whether {@code g} was held by a live worker that {@code f} hit, when {@code f} began. */
+    private boolean openAt(GrantRec g, HarnessRun.Fault f) {
+        return f.hits(g.worker) && g.start - f.at() < 0 && (g.end == 0 ? !killedBefore(g.worker, f.at()) : g.end - f.at() > 0);
+    }
+
+    private boolean killedBefore(String worker, long at) {
+        Long k = kills.get(worker);
+        return k != null && k - at <= 0;
+    }
+
+    /** Whether {@code g}'s process was frozen (SIGSTOP) while it held {@code g}: it could not report anything. */
+    private static boolean frozen(GrantRec g, List<HarnessRun.Fault> faults) {
+        for (HarnessRun.Fault f : faults) {
+            if (f.kind() == FaultKind.STOP && f.hits(g.worker) && f.at() - g.end < 0 && f.endAt() - g.start > 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void checkCrashes(List<GrantRec> all, List<HarnessRun.Fault> faults, Map<String, Long> kills, long stoppedAt) {
@@ -360,7 +409,7 @@ public final class HarnessReport {
             sb.append(String.format("%8d ms %-8s %-3s %s (%d ms)%n", (f.at() - runStart) / MS, f.kind(), f.worker(),
                     f.detail(), (f.endAt() - f.at()) / MS));
             for (GrantRec g : all) {
-                if (f.hits(g.worker) && g.start - f.at() < 0 && (g.end == 0 || g.end - f.at() > 0)) {
+                if (openAt(g, f)) {
                     sb.append(String.format("           %s#%d %s held %d ms before; %s; %s; writes %s%n", g.name, g.token,
                             g.worker, (f.at() - g.start) / MS,
                             g.lostAt == 0 ? "not reported lost" : "reported lost " + (g.lostAt - f.at()) / MS + " ms after",
@@ -433,8 +482,8 @@ public final class HarnessReport {
                 : toleratedOverlaps + " grants overlapped " + staleLeasesOverlapped + " stale leases (max "
                 + maxToleratedOverlapNanos / MS + " ms) after " + config.breaksExclusion + ": documented window, fenced");
         if (staleHoldersNeverTold > 0) {
-            row(sb, "stale, never told", staleHoldersNeverTold + " stale holders released before their next liveness check"
-                    + " and were never told (their rejected writes: " + staleWritesOfUntold + ")");
+            row(sb, "lost, never told", staleHoldersNeverTold + " holders of leases the backend had ended released before"
+                    + " their next liveness check and were never told (their rejected writes: " + staleWritesOfUntold + ")");
         }
         row(sb, "ledger writes", acceptedWrites + " accepted, " + rejectedWrites + " stale rejected (" + rejectedAfterLoss
                 + " by holders that knew they had lost), " + failedWrites + " failed, " + unjournaledWrites
@@ -446,6 +495,7 @@ public final class HarnessReport {
             row(sb, "loss delay " + e.getKey(), stats(e.getValue()) + (e.getKey() == FaultKind.STOP ? " (from SIGCONT)" : ""));
         }
         row(sb, "loss delay all", stats(alld));
+        row(sb, "onLost after deadline", stats(reportsAfterDeadline) + " (not SIGSTOPped; isHeld() is false from the deadline on)");
         row(sb, "re-grant after KILL", stats(crashReleaseDelays));
         row(sb, "backend errors", String.valueOf(backendErrors));
         return sb.toString();

@@ -366,6 +366,7 @@ public final class HarnessRun {
         final Map<String, String> settings = new LinkedHashMap<>();
         final EnumMap<FaultKind, Boolean> enabled = new EnumMap<>(FaultKind.class);
         final Set<FaultKind> breaksExclusion = EnumSet.noneOf(FaultKind.class);
+        final Set<FaultKind> losesLeases = EnumSet.noneOf(FaultKind.class);
         String ledgerUrl = "";
         String ledgerUser = "";
         String ledgerPassword = "";
@@ -525,6 +526,17 @@ public final class HarnessRun {
          */
         public Builder exclusionMayBreakAfter(FaultKind... kinds) {
             breaksExclusion.addAll(List.of(kinds));
+            return this;
+        }
+
+        /**
+         * Declares that a fault of these kinds ends, on the backend, every lease the hit workers hold (the
+         * session is gone, the server forgot the keys): each such lease must be reported lost by the holder's
+         * next liveness check (a third of the lease time after the fault, plus a second), unless it was
+         * released before that (counted as "never told").
+         */
+        public Builder leasesLostAfter(FaultKind... kinds) {
+            losesLeases.addAll(List.of(kinds));
             return this;
         }
 
