@@ -110,12 +110,7 @@ final class SellersPaidTwice implements Story {
 
     /** The bank transfer: a few milliseconds on the network. */
     private static void callThePaymentProvider() {
-        try {
-            Thread.sleep(3);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while paying", e);
-        }
+        Story.pause(3);
     }
 
     @Override
