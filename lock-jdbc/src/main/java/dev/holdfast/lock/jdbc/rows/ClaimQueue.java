@@ -183,7 +183,7 @@ public final class ClaimQueue implements AutoCloseable {
                 c.setAutoCommit(false);
                 try {
                     work.run(batch.rows(), c);
-                    int done = batch.complete(c);
+                    int done = batch.completeOwned(c);
                     if (done != batch.rows().size()) {
                         c.rollback();
                         batch.release(); // the rows still ours go back at once; the others belong to their new owner
@@ -194,7 +194,8 @@ public final class ClaimQueue implements AutoCloseable {
                 } catch (SQLException e) {
                     c.rollback();
                     if (RowDialect.isRetryable(e)) {
-                        return new Processed(batch.rows().size(), 0); // rolled back whole; close() releases the rows
+                        batch.release(); // rolled back whole: the rows go back to the queue
+                        return new Processed(batch.rows().size(), 0);
                     }
                     throw e;
                 } catch (RuntimeException | Error e) {
@@ -403,12 +404,16 @@ public final class ClaimQueue implements AutoCloseable {
         public int complete(Connection connection) {
             requireNonNull(connection, "connection");
             try {
-                int n = onOwned(connection, owner, keys, doneSet(), doneArgs());
-                finished = true;
-                return n;
+                return completeOwned(connection);
             } catch (SQLException e) {
                 throw failure("complete failed", e);
             }
+        }
+
+        private int completeOwned(Connection connection) throws SQLException {
+            int n = onOwned(connection, owner, keys, doneSet(), doneArgs());
+            finished = true;
+            return n;
         }
 
         /**
