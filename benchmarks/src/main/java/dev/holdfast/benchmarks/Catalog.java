@@ -78,13 +78,11 @@ final class Catalog {
     static final List<Entry> ALL = List.of(
             floor("floor-pg-rt", "floor: 2× SELECT 1 (same pool)", POSTGRESQL, ROUND_TRIPS),
             floor("floor-pg-commit", "floor: upsert + update, 2 commits", POSTGRESQL, COMMITS),
+            floor("floor-pg-commit-notify", "floor (diagnostic): upsert + update that also pg_notify()s, 2 commits", POSTGRESQL, COMMITS),
             holdfast("holdfast-pg-advisory", "Holdfast PostgresAdvisoryLockProvider", POSTGRESQL, ROUND_TRIPS, (r, own, lease) -> jdbc(r, POSTGRESQL, own, 3,
                     ds -> PostgresAdvisoryLockProvider.builder(ds).namespace(r.runId).createIfMissing(true).build(), lease)),
             holdfast("holdfast-pg-table", "Holdfast JdbcTableLockProvider", POSTGRESQL, COMMITS, (r, own, lease) -> jdbc(r, POSTGRESQL, own, 3,
                     ds -> JdbcTableLockProvider.builder(ds).tableName(Sql.HOLDFAST_TABLE).createTableIfMissing(true).build(), lease)),
-            holdfast("holdfast-pg-table-quiet", "Holdfast JdbcTableLockProvider, notifications off (diagnostic)", POSTGRESQL, COMMITS,
-                    (r, own, lease) -> jdbc(r, POSTGRESQL, own, 3, ds -> JdbcTableLockProvider.builder(ds).tableName(Sql.HOLDFAST_TABLE)
-                            .createTableIfMissing(true).notifications(false).build(), lease)),
             peer("shedlock-pg", "ShedLock JdbcTemplateLockProvider", POSTGRESQL, COMMITS, (r, own, lease) -> shedlockJdbc(r, POSTGRESQL, own, lease)),
             peer("si-jdbc-pg", "Spring Integration JdbcLockRegistry", POSTGRESQL, COMMITS, (r, own, lease) -> siJdbc(r, POSTGRESQL, own, lease)),
 
@@ -133,7 +131,8 @@ final class Catalog {
 
     private static Entry floor(String id, String label, Kind.Backend b, Kind.Floor f) {
         return new Entry(new Kind(id, label, b, f, false, true), (r, own, lease) -> switch (b) {
-            case POSTGRESQL, MARIADB -> f == ROUND_TRIPS ? new SelectFloor(r.sharedPool(b)) : new CommitFloor(r.sharedPool(b), b, r.runId);
+            case POSTGRESQL, MARIADB -> f == ROUND_TRIPS ? new SelectFloor(r.sharedPool(b))
+                    : new CommitFloor(r.sharedPool(b), b, r.runId, id.endsWith("-notify"));
             case REDIS -> new PingFloor(r.redisson());
             case ZOOKEEPER -> new NodeFloor(r.curator(), "/" + r.runId + "/floor");
         });
@@ -394,16 +393,24 @@ final class Catalog {
         }
     }
 
-    /** Two single-row commits: an upsert and an update of a scratch row (what a table lease must write). */
+    /**
+     * Two single-row commits: an upsert and an update of a scratch row (what a table lease must write). The
+     * diagnostic variant's update also calls {@code pg_notify} (as Holdfast's PostgreSQL table release does),
+     * to show what a NOTIFY costs a commit.
+     */
     static final class CommitFloor extends FloorContender {
         private final DataSource ds;
         private final String upsert;
+        private final String update;
         private final String prefix;
+        private final boolean notify;
 
-        CommitFloor(DataSource ds, Kind.Backend backend, String runId) {
+        CommitFloor(DataSource ds, Kind.Backend backend, String runId, boolean notify) {
             this.ds = ds;
             this.upsert = backend == POSTGRESQL ? Sql.PG_UPSERT : Sql.MARIA_UPSERT;
+            this.update = notify ? Sql.PG_UPDATE_NOTIFY : Sql.UPDATE;
             this.prefix = runId + ":";
+            this.notify = notify;
         }
 
         @Override
@@ -415,9 +422,15 @@ final class Catalog {
                     ps.setString(1, prefix + id);
                     ps.executeUpdate();
                 }
-                try (PreparedStatement ps = c.prepareStatement(Sql.UPDATE)) {
+                try (PreparedStatement ps = c.prepareStatement(update)) {
                     ps.setString(1, prefix + id);
-                    ps.executeUpdate();
+                    if (notify) {
+                        ps.setString(2, "hfb_" + prefix.substring(0, prefix.length() - 1));
+                        ps.setString(3, id);
+                        ps.executeQuery().close();
+                    } else {
+                        ps.executeUpdate();
+                    }
                 }
             }
         }

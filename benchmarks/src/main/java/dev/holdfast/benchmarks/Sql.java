@@ -30,6 +30,9 @@ final class Sql {
     static final String PG_UPSERT = "INSERT INTO " + SCRATCH_TABLE + " (id, v) VALUES (?, 0) ON CONFLICT (id) DO UPDATE SET v = EXCLUDED.v";
     static final String MARIA_UPSERT = "INSERT INTO " + SCRATCH_TABLE + " (id, v) VALUES (?, 0) ON DUPLICATE KEY UPDATE v = VALUES(v)";
     static final String UPDATE = "UPDATE " + SCRATCH_TABLE + " SET v = v + 1 WHERE id = ?";
+    /** The update, announcing itself on a channel nobody listens to (a commit that carries a NOTIFY). */
+    static final String PG_UPDATE_NOTIFY = "WITH u AS (UPDATE " + SCRATCH_TABLE + " SET v = v + 1 WHERE id = ? RETURNING id)"
+            + " SELECT pg_notify(?, ?) FROM u";
 
     private Sql() {
     }

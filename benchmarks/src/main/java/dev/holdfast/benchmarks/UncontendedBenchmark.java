@@ -33,7 +33,7 @@ import org.openjdk.jmh.annotations.Warmup;
 public class UncontendedBenchmark {
 
     /** A contender id from the catalog. */
-    @Param({"floor-pg-rt", "holdfast-pg-advisory", "floor-pg-commit", "holdfast-pg-table", "holdfast-pg-table-quiet", "shedlock-pg", "si-jdbc-pg",
+    @Param({"floor-pg-rt", "holdfast-pg-advisory", "floor-pg-commit", "floor-pg-commit-notify", "holdfast-pg-table", "shedlock-pg", "si-jdbc-pg",
             "floor-maria-rt", "holdfast-maria-getlock", "floor-maria-commit", "holdfast-maria-table", "shedlock-maria",
             "si-jdbc-maria", "floor-redis-ping", "holdfast-redis", "redisson-rlock", "redisson-fenced", "shedlock-redis",
             "si-redis", "floor-zk-node", "holdfast-zk", "curator-mutex", "si-zk"})
