@@ -2,6 +2,8 @@ package dev.holdfast.lock.jdbc;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
+import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.regex.Pattern;
 import javax.sql.DataSource;
@@ -27,6 +29,15 @@ final class Jdbc {
             ds = proxy.getTargetDataSource();
         }
         return ds;
+    }
+
+    /** Checks a builder's timeout: not null, at least a millisecond (JDBC timeouts are in ms). */
+    static Duration atLeastOneMilli(String what, Duration value) {
+        Objects.requireNonNull(value, what);
+        if (value.toMillis() < 1) {
+            throw new IllegalArgumentException(what + " must be at least 1 ms, was " + value);
+        }
+        return value;
     }
 
     /** Checks a table or sequence name from configuration (it is written into SQL, so only plain identifiers). */

@@ -203,13 +203,6 @@ public final class MysqlLockProvider extends AbstractLockProvider implements Loc
                 s.execute("SELECT RELEASE_ALL_LOCKS()");
             }
         }
-
-        @Override
-        public void ping(Connection c) throws SQLException {
-            try (Statement s = c.createStatement()) {
-                s.execute("SELECT 1");
-            }
-        }
     }
 
     /** Builds a {@link MysqlLockProvider}. */
@@ -247,11 +240,7 @@ public final class MysqlLockProvider extends AbstractLockProvider implements Loc
          * (and its leases as lost); default 10 s.
          */
         public Builder networkTimeout(Duration networkTimeout) {
-            requireNonNull(networkTimeout, "networkTimeout");
-            if (networkTimeout.toMillis() < 1) {
-                throw new IllegalArgumentException("networkTimeout must be at least 1 ms, was " + networkTimeout);
-            }
-            this.networkTimeout = networkTimeout;
+            this.networkTimeout = Jdbc.atLeastOneMilli("networkTimeout", networkTimeout);
             return this;
         }
 

@@ -209,13 +209,6 @@ public final class PostgresAdvisoryLockProvider extends AbstractLockProvider imp
                 s.execute("RESET application_name");
             }
         }
-
-        @Override
-        public void ping(Connection c) throws SQLException {
-            try (Statement s = c.createStatement()) {
-                s.execute("SELECT 1");
-            }
-        }
     }
 
     /** Builds a {@link PostgresAdvisoryLockProvider}. */
@@ -270,11 +263,7 @@ public final class PostgresAdvisoryLockProvider extends AbstractLockProvider imp
          * (and its leases as lost); default 10 s.
          */
         public Builder networkTimeout(Duration networkTimeout) {
-            requireNonNull(networkTimeout, "networkTimeout");
-            if (networkTimeout.toMillis() < 1) {
-                throw new IllegalArgumentException("networkTimeout must be at least 1 ms, was " + networkTimeout);
-            }
-            this.networkTimeout = networkTimeout;
+            this.networkTimeout = Jdbc.atLeastOneMilli("networkTimeout", networkTimeout);
             return this;
         }
 

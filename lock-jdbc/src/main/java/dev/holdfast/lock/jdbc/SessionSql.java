@@ -2,6 +2,7 @@ package dev.holdfast.lock.jdbc;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Statement;
 import org.jspecify.annotations.Nullable;
 
 /** The statements of a session-scoped lock backend (PostgreSQL advisory locks, MySQL GET_LOCK). */
@@ -20,5 +21,9 @@ interface SessionSql {
     void unlockAll(Connection c) throws SQLException;
 
     /** The cheapest round trip that proves the session is alive. */
-    void ping(Connection c) throws SQLException;
+    default void ping(Connection c) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("SELECT 1");
+        }
+    }
 }
