@@ -234,14 +234,14 @@ public final class InMemoryLockProvider extends AbstractLockProvider implements 
             }
         }
 
-        void release(String name, String owner, long token, Duration keepFor) {
+        boolean release(String name, String owner, long token, Duration keepFor) {
             checkAvailable(name);
             lock.lock();
             try {
                 long now = ticker.nanoTime();
                 Entry e = live(name, now);
                 if (e == null || !e.owner.equals(owner) || e.token != token) {
-                    return;
+                    return false;
                 }
                 if (keepFor.isZero()) {
                     entries.remove(name);
@@ -249,6 +249,7 @@ public final class InMemoryLockProvider extends AbstractLockProvider implements 
                     e.expiresAt = now + keepFor.toNanos();
                 }
                 changed.signalAll();
+                return true;
             } finally {
                 lock.unlock();
             }
@@ -288,6 +289,11 @@ public final class InMemoryLockProvider extends AbstractLockProvider implements 
         @Override
         protected void releaseOnBackend(Duration keepFor) {
             store.release(name(), ownerId(), token(), keepFor);
+        }
+
+        @Override
+        protected boolean releaseIfOwned(Duration keepFor) {
+            return store.release(name(), ownerId(), token(), keepFor);
         }
     }
 }

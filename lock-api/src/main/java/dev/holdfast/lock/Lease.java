@@ -74,7 +74,9 @@ public interface Lease extends AutoCloseable {
      * request had a {@code minHold}, the lock stays taken until {@code acquiredAt + minHold}.
      *
      * @return {@code true} if this call gave up a held lock; {@code false} if the lease was already
-     *         released or lost (the lock is then left untouched: it may be someone else's now)
+     *         released or lost (the lock is then left untouched: it may be someone else's now), or if the
+     *         backend says it had already dropped this lease — the lease is then reported lost
+     *         ({@link LossReason#REFUSED}) to its {@link #onLost} listeners, where the backend can tell
      * @throws LockBackendException if the backend could not be told; the lease is given up locally
      *                              anyway and the backend frees the lock when its lease time runs out
      */

@@ -67,6 +67,25 @@ class InMemoryLockProviderTest {
     }
 
     @Test
+    void aReleaseThatFindsTheLeaseDroppedReportsItLost() {
+        InMemoryLockProvider.Store store = new InMemoryLockProvider.Store();
+        try (InMemoryLockProvider a = InMemoryLockProvider.builder().store(store).build();
+             InMemoryLockProvider b = InMemoryLockProvider.builder().store(store).build()) {
+            Lease stale = a.acquire(LockRequest.of("dropped"));
+            List<LockLostException> lost = new CopyOnWriteArrayList<>();
+            stale.onLost(lost::add);
+            store.expire("dropped");
+            Lease next = b.acquire(LockRequest.of("dropped"));
+            assertThat(stale.release()).isFalse();
+            assertThat(lost).singleElement().satisfies(e -> assertThat(e.reason()).isEqualTo(LossReason.REFUSED));
+            assertThat(stale.release()).isFalse();
+            assertThat(lost).hasSize(1);
+            assertThat(next.isHeld()).isTrue();
+            assertThat(b.inspect("dropped").orElseThrow().ownerId()).isEqualTo(next.ownerId());
+        }
+    }
+
+    @Test
     void anOutageIsABackendErrorNotBusy() {
         InMemoryLockProvider.Store store = new InMemoryLockProvider.Store();
         try (InMemoryLockProvider locks = InMemoryLockProvider.builder().store(store).build()) {

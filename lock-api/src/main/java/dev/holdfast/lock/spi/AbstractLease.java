@@ -90,11 +90,26 @@ public abstract class AbstractLease implements Lease {
 
     /**
      * Releases the lock on the backend if this lease still owns it; never touches another owner's lock.
+     * (Override {@link #releaseIfOwned} instead when the backend can tell whether it still owned it.)
      *
      * @param keepFor zero to free the lock now; positive to leave it taken for that long (minHold)
      * @throws RuntimeException if the backend could not be reached
      */
     protected abstract void releaseOnBackend(Duration keepFor);
+
+    /**
+     * Releases like {@link #releaseOnBackend} and tells whether this lease still owned the lock there.
+     * Backends that can tell (an owner-checked delete that counts what it deleted) override it, so that a
+     * lease the backend had already dropped is reported lost at release instead of silently "released".
+     * The default calls {@link #releaseOnBackend} and returns {@code true}.
+     *
+     * @return {@code false} if the backend no longer recorded this lease as the owner
+     * @throws RuntimeException if the backend could not be reached
+     */
+    protected boolean releaseIfOwned(Duration keepFor) {
+        releaseOnBackend(keepFor);
+        return true;
+    }
 
     /** The request this lease was granted for. */
     public final LockRequest request() {
@@ -199,15 +214,20 @@ public abstract class AbstractLease implements Lease {
                 cancelTimer();
             }
             long keep = acquiredNanos + request.minHold().toNanos() - runtime.ticker().nanoTime();
+            boolean owned = true;
             try {
-                releaseOnBackend(keep > 0 ? Duration.ofNanos(keep) : Duration.ZERO);
+                owned = releaseIfOwned(keep > 0 ? Duration.ofNanos(keep) : Duration.ZERO);
             } catch (RuntimeException e) {
                 throw backendFailure("release", e);
             } finally {
-                finish();
-                runtime.emit(LockEvent.Type.RELEASED, name(), token, heldFor(), null);
+                if (owned) {
+                    finish();
+                    runtime.emit(LockEvent.Type.RELEASED, name(), token, heldFor(), null);
+                } else {
+                    lostAtRelease();
+                }
             }
-            return true;
+            return owned;
         } finally {
             backendLock.unlock();
         }
@@ -271,6 +291,24 @@ public abstract class AbstractLease implements Lease {
                 }
             }
         }
+        runtime.emit(LockEvent.Type.LOST, name(), token, heldFor(), exception);
+        for (Consumer<? super LockLostException> listener : toRun) {
+            runListener(listener, exception);
+        }
+    }
+
+    /** The backend had already dropped this lease when its owner released it: report the loss after all. */
+    private void lostAtRelease() {
+        LockLostException exception = new LockLostException(name(), token, LossReason.REFUSED, null);
+        List<Consumer<? super LockLostException>> toRun;
+        synchronized (this) {
+            lost = exception;
+            setState(State.LOST);
+            toRun = List.copyOf(listeners);
+            listeners.clear();
+        }
+        finish();
+        log.warn("{} (found at release)", exception.getMessage());
         runtime.emit(LockEvent.Type.LOST, name(), token, heldFor(), exception);
         for (Consumer<? super LockLostException> listener : toRun) {
             runListener(listener, exception);

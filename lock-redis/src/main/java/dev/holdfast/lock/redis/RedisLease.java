@@ -33,6 +33,11 @@ final class RedisLease extends AbstractLease {
     }
 
     @Override
+    protected boolean releaseIfOwned(Duration keepFor) {
+        return provider.release(keys, ownerId(), token(), keepFor);
+    }
+
+    @Override
     public String toString() {
         return "RedisLease[" + name() + ", token " + token() + ", " + ownerId() + "]";
     }

@@ -152,10 +152,12 @@ public final class RedisLockProvider extends AbstractLockProvider implements Loc
         return true;
     }
 
-    void release(RedisKeys.Names names, String owner, long token, Duration keepFor) {
+    /** @return whether this owner and token still held the lock (release.lua returns 1 or 0) */
+    boolean release(RedisKeys.Names names, String owner, long token, Duration keepFor) {
         long keepMs = keepFor.isZero() ? 0 : Math.max(1, (keepFor.toNanos() + 999_999) / 1_000_000);
-        scripts.runOnKey(RedisScripts.Script.RELEASE, names.lock(), owner, Long.toString(token),
+        Long released = scripts.runOnKey(RedisScripts.Script.RELEASE, names.lock(), owner, Long.toString(token),
                 Long.toString(keepMs), names.channel());
+        return released != null && released == 1;
     }
 
     /**
