@@ -42,7 +42,9 @@ import org.jspecify.annotations.Nullable;
  *       backoff.</li>
  *   <li>The lock lives as long as the session: renewal is a shared heartbeat on the connection, and when
  *       the session ends ({@code KILL}, network, restart) every lease on it is reported lost
- *       ({@code CONNECTION_LOST}); the next request reconnects. minHold delays the release on the
+ *       ({@code CONNECTION_LOST}) at the next heartbeat; the next request reconnects. The server frees
+ *       the locks the instant the session ends, so until that heartbeat another process may already hold
+ *       a lock this process still believes it holds: pass the fencing token with every write. minHold delays the release on the
  *       provider's scheduler.</li>
  * </ol>
  * The connection comes straight from the {@code DataSource}, never from the caller's transaction. The
