@@ -105,6 +105,14 @@ public abstract class AbstractLockProvider implements LockProvider {
     }
 
     private Optional<Lease> acquireLoop(LockRequest request, long deadline) throws InterruptedException {
+        if (request.waitTime().isZero()) {
+            // try once: nothing to wait for, so no wake-up subscription and no backoff on this path
+            if (Thread.interrupted()) {
+                throw new InterruptedException();
+            }
+            ensureOpen();
+            return attempt(request, deadline);
+        }
         String name = request.name();
         Backoff.Sequence pauses = backoff.start();
         try (WaitSignals.Subscription signal = runtime.signals().subscribe(name)) {
@@ -113,33 +121,44 @@ public abstract class AbstractLockProvider implements LockProvider {
                     throw new InterruptedException();
                 }
                 ensureOpen();
-                Object claim = new Object();
-                if (runtime.claim(name, claim)) {
-                    boolean granted = false;
-                    try {
-                        Optional<? extends AbstractLease> lease = tryAcquireOnBackend(request, deadline);
-                        if (lease.isPresent()) {
-                            AbstractLease granted0 = lease.get();
-                            runtime.replaceClaim(name, claim, granted0);
-                            granted = true;
-                            granted0.start();
-                            if (closed.get()) {
-                                granted0.loseOnClose();
-                                ensureOpen();
-                            }
-                            return Optional.of(granted0);
-                        }
-                    } finally {
-                        if (!granted) {
-                            runtime.unclaim(name, claim);
-                        }
-                    }
+                Optional<Lease> lease = attempt(request, deadline);
+                if (lease.isPresent()) {
+                    return lease;
                 }
                 long remaining = deadline - runtime.ticker().nanoTime();
                 if (remaining <= 0) {
                     return Optional.empty();
                 }
                 signal.await(Math.min(remaining, pauses.nextNanos()));
+            }
+        }
+    }
+
+    /** One backend attempt, unless this provider already holds or is trying the name (then empty at once). */
+    private Optional<Lease> attempt(LockRequest request, long deadline) throws InterruptedException {
+        String name = request.name();
+        Object claim = new Object();
+        if (!runtime.claim(name, claim)) {
+            return Optional.empty();
+        }
+        boolean granted = false;
+        try {
+            Optional<? extends AbstractLease> lease = tryAcquireOnBackend(request, deadline);
+            if (lease.isEmpty()) {
+                return Optional.empty();
+            }
+            AbstractLease grantedLease = lease.get();
+            runtime.replaceClaim(name, claim, grantedLease);
+            granted = true;
+            grantedLease.start();
+            if (closed.get()) {
+                grantedLease.loseOnClose();
+                ensureOpen();
+            }
+            return Optional.of(grantedLease);
+        } finally {
+            if (!granted) {
+                runtime.unclaim(name, claim);
             }
         }
     }
