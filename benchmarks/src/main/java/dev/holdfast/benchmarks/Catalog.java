@@ -82,7 +82,7 @@ final class Catalog {
             holdfast("holdfast-pg-advisory", "Holdfast PostgresAdvisoryLockProvider", POSTGRESQL, ROUND_TRIPS, (r, own, lease) -> jdbc(r, POSTGRESQL, own, 3,
                     ds -> PostgresAdvisoryLockProvider.builder(ds).namespace(r.runId).createIfMissing(true).build(), lease)),
             holdfast("holdfast-pg-table", "Holdfast JdbcTableLockProvider", POSTGRESQL, COMMITS, (r, own, lease) -> jdbc(r, POSTGRESQL, own, 3,
-                    ds -> JdbcTableLockProvider.builder(ds).tableName(Sql.HOLDFAST_TABLE).createTableIfMissing(true).build(), lease)),
+                    ds -> JdbcTableLockProvider.builder(ds).tableName(Sql.HOLDFAST_TABLE).createIfMissing(true).build(), lease)),
             peer("shedlock-pg", "ShedLock JdbcTemplateLockProvider", POSTGRESQL, COMMITS, (r, own, lease) -> shedlockJdbc(r, POSTGRESQL, own, lease)),
             peer("si-jdbc-pg", "Spring Integration JdbcLockRegistry", POSTGRESQL, COMMITS, (r, own, lease) -> siJdbc(r, POSTGRESQL, own, lease)),
 
@@ -91,7 +91,7 @@ final class Catalog {
             holdfast("holdfast-maria-getlock", "Holdfast MysqlLockProvider (GET_LOCK)", MARIADB, ROUND_TRIPS, (r, own, lease) -> jdbc(r, MARIADB, own, 3,
                     ds -> MysqlLockProvider.builder(ds).createIfMissing(true).build(), lease)),
             holdfast("holdfast-maria-table", "Holdfast JdbcTableLockProvider", MARIADB, COMMITS, (r, own, lease) -> jdbc(r, MARIADB, own, 3,
-                    ds -> JdbcTableLockProvider.builder(ds).tableName(Sql.HOLDFAST_TABLE).createTableIfMissing(true).build(), lease)),
+                    ds -> JdbcTableLockProvider.builder(ds).tableName(Sql.HOLDFAST_TABLE).createIfMissing(true).build(), lease)),
             peer("shedlock-maria", "ShedLock JdbcTemplateLockProvider", MARIADB, COMMITS, (r, own, lease) -> shedlockJdbc(r, MARIADB, own, lease)),
             peer("si-jdbc-maria", "Spring Integration JdbcLockRegistry", MARIADB, COMMITS, (r, own, lease) -> siJdbc(r, MARIADB, own, lease)),
 

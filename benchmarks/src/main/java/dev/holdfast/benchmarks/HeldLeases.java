@@ -89,7 +89,7 @@ final class HeldLeases {
         Contender c = switch (id) {
             case "holdfast-pg-advisory" -> holdfast(PostgresAdvisoryLockProvider.builder(counted).namespace(resources.runId).createIfMissing(true).build());
             case "holdfast-maria-getlock" -> holdfast(MysqlLockProvider.builder(counted).createIfMissing(true).build());
-            case "holdfast-pg-table" -> holdfast(JdbcTableLockProvider.builder(counted).tableName(Sql.HOLDFAST_TABLE).createTableIfMissing(true).build());
+            case "holdfast-pg-table" -> holdfast(JdbcTableLockProvider.builder(counted).tableName(Sql.HOLDFAST_TABLE).createIfMissing(true).build());
             case "holdfast-redis" -> holdfast(RedisLockProvider.builder(redisson).keyPrefix(resources.runId + ":held:").build());
             case "holdfast-zk" -> holdfast(ZookeeperLockProvider.builder(curator).basePath("/" + resources.runId + "/held").build());
             case "redisson-rlock", "curator-mutex" -> shared(kind, redisson, curator);

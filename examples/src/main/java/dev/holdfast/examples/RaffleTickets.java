@@ -60,7 +60,7 @@ final class RaffleTickets implements Story {
         db.execute("CREATE TABLE raffle (id INT PRIMARY KEY, wanted INT NOT NULL, tickets_count INT NOT NULL)");
         db.execute("CREATE TABLE ticket (raffle_id INT NOT NULL, batch_no INT NOT NULL, serial INT NOT NULL)");
         db.update("INSERT INTO raffle VALUES (1, ?, 0)", wanted(size));
-        Once.builder(data, Once.Codec.string()).createTableIfMissing(true).build(); // the keys' table, once
+        Once.builder(data, Once.Codec.string()).createIfMissing(true).build(); // the keys' table, once
     }
 
     @Override

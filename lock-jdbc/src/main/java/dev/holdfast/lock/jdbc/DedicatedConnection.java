@@ -1,6 +1,7 @@
 package dev.holdfast.lock.jdbc;
 
 import dev.holdfast.lock.LockBackendException;
+import dev.holdfast.lock.LockInterruptedException;
 import dev.holdfast.lock.LockRequest;
 import dev.holdfast.lock.spi.LockRuntime;
 import java.sql.Connection;
@@ -30,6 +31,13 @@ import org.slf4j.LoggerFactory;
  *       granted on and was seen alive recently.</li>
  *   <li>When the session is found dead, every lease on it is reported lost ({@code CONNECTION_LOST}); the
  *       next request opens a new session.</li>
+ *   <li>A statement whose outcome is unknown ends the session, so that the server frees what it may have
+ *       taken: an acquire whose reply is lost, an unlock that failed (a key is forgotten only after its
+ *       unlock succeeded; since session locks are re-entrant, a key left locked would be granted to this
+ *       session again while every other process sees it busy). The other leases on the session are reported
+ *       lost.</li>
+ *   <li>The session runs at READ COMMITTED whatever the pool's default isolation (the MySQL fence table's
+ *       upsert must not fail with a serialization error or gap-lock deadlock at REPEATABLE READ).</li>
  * </ul>
  */
 final class DedicatedConnection {
@@ -49,6 +57,7 @@ final class DedicatedConnection {
     private @Nullable ScheduledFuture<?> heartbeat;
     private long heartbeatNanos = Long.MAX_VALUE;
     private boolean closed;
+    private int pooledIsolation = -1; // the isolation to restore before the connection goes back, if changed
 
     private volatile long lastAliveNanos;
 
@@ -76,13 +85,16 @@ final class DedicatedConnection {
                         token = sql.tryLock(c, key);
                     } catch (SQLException e) {
                         if (Jdbc.isConnectionError(c, e)) {
+                            // the reply is lost: the statement may have taken the key, so the session must end
+                            // (breakConnection aborts it) for the server to free it
                             lost.addAll(breakConnection());
                             cause = e;
                             if (attempt == 0) {
                                 continue; // the session was gone before we asked: ask once more on a new one
                             }
-                        } else {
-                            undo(c, key);
+                        } else if (!undo(c, key)) {
+                            lost.addAll(breakConnection()); // cannot tell whether the key is free: end the session
+                            cause = e;
                         }
                         throw new LockBackendException(request.name(), runtime.backend(), "acquire failed", e);
                     }
@@ -155,18 +167,20 @@ final class DedicatedConnection {
                     }
                     // the provider is closing: its session ends, and the lock with it
                 }
-                held.remove(lease.key);
                 Connection c = connection;
                 try {
                     sql.unlock(c, lease.key, lease.name());
+                    held.remove(lease.key); // only now: a key still locked on the session must stay busy here
                     lastAliveNanos = runtime.ticker().nanoTime();
                 } catch (SQLException e) {
-                    if (Jdbc.isConnectionError(c, e)) {
-                        lost.addAll(breakConnection());
-                        cause = e;
-                        return; // the lock went with the session
+                    // the unlock may not have run: end the session, so the server frees every lock on it
+                    held.remove(lease.key);
+                    if (!Jdbc.isConnectionError(c, e)) {
+                        log.warn("{}: release of lock '{}' failed; ending the lock session so the server frees it",
+                                runtime.backend(), lease.name(), e);
                     }
-                    throw new LockBackendException(lease.name(), runtime.backend(), "release failed", e);
+                    lost.addAll(breakConnection());
+                    cause = e;
                 }
             }
         } finally {
@@ -181,17 +195,19 @@ final class DedicatedConnection {
             if (gen != generation || held.get(key) != keeping || connection == null) {
                 return;
             }
-            held.remove(key);
             Connection c = connection;
             try {
                 sql.unlock(c, key, name);
+                held.remove(key); // only now: a key still locked on the session must stay busy here
             } catch (SQLException e) {
-                if (Jdbc.isConnectionError(c, e)) {
-                    lost.addAll(breakConnection());
-                    cause = e;
-                } else {
-                    log.warn("delayed release of lock '{}' failed", name, e);
+                // the unlock may not have run: end the session, so the server frees every lock on it
+                held.remove(key);
+                if (!Jdbc.isConnectionError(c, e)) {
+                    log.warn("{}: delayed release of lock '{}' failed; ending the lock session so the server frees it",
+                            runtime.backend(), name, e);
                 }
+                lost.addAll(breakConnection());
+                cause = e;
             }
         }
         reportLost(lost, cause);
@@ -220,6 +236,9 @@ final class DedicatedConnection {
             if (c != null) {
                 try {
                     sql.unlockAll(c); // a pooled session must not keep our locks
+                    if (pooledIsolation != -1) {
+                        c.setTransactionIsolation(pooledIsolation);
+                    }
                     Jdbc.closeQuietly(c);
                 } catch (SQLException | RuntimeException e) {
                     Jdbc.abortQuietly(c);
@@ -240,10 +259,21 @@ final class DedicatedConnection {
         try {
             c = Jdbc.autoCommitConnection(dataSource);
         } catch (SQLException e) {
+            if (Jdbc.isInterruption(e)) {
+                Thread.currentThread().interrupt();
+                throw Jdbc.interrupted(lockName, e);
+            }
             throw new LockBackendException(lockName, runtime.backend(), "cannot open the lock connection", e);
         }
         try {
             c.setNetworkTimeout(Jdbc.DIRECT, (int) Math.min(Integer.MAX_VALUE, networkTimeout.toMillis()));
+            int isolation = c.getTransactionIsolation();
+            if (isolation != Connection.TRANSACTION_READ_COMMITTED) {
+                c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
+                pooledIsolation = isolation;
+            } else {
+                pooledIsolation = -1;
+            }
             sql.onConnect(c);
         } catch (SQLException e) {
             Jdbc.abortQuietly(c);
@@ -274,11 +304,13 @@ final class DedicatedConnection {
         return leases;
     }
 
-    private void undo(Connection c, Object key) {
+    /** Unlocks a key a failed statement may have taken; false if that failed too. */
+    private boolean undo(Connection c, Object key) {
         try {
             sql.unlock(c, key, "");
-        } catch (SQLException | RuntimeException ignored) {
-            // best effort after a failed statement that may have taken the lock
+            return true;
+        } catch (SQLException | RuntimeException e) {
+            return false;
         }
     }
 

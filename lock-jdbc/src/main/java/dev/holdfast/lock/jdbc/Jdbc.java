@@ -76,6 +76,24 @@ final class Jdbc {
         }
     }
 
+    /** Whether {@code e} came from an interrupt (a pool interrupted while waiting for a free connection). */
+    static boolean isInterruption(SQLException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof InterruptedException || t instanceof java.io.InterruptedIOException
+                    && !(t instanceof java.net.SocketTimeoutException)) {
+                return true;
+            }
+        }
+        return Thread.currentThread().isInterrupted();
+    }
+
+    /** The exception for an interrupt that {@code e} reports (the interrupt flag is set again by the caller). */
+    static dev.holdfast.lock.LockInterruptedException interrupted(String lockName, SQLException e) {
+        InterruptedException cause = new InterruptedException("interrupted while waiting for a database connection");
+        cause.initCause(e);
+        return new dev.holdfast.lock.LockInterruptedException(lockName, cause);
+    }
+
     /** Gets a connection in auto-commit mode (the providers commit each statement on its own). */
     static Connection autoCommitConnection(DataSource dataSource) throws SQLException {
         Connection c = dataSource.getConnection();

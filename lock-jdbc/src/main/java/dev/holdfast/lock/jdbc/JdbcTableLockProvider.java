@@ -5,6 +5,8 @@ import static java.util.Objects.requireNonNull;
 import dev.holdfast.lock.LockBackendException;
 import dev.holdfast.lock.LockInfo;
 import dev.holdfast.lock.LockInspector;
+import dev.holdfast.lock.LockException;
+import dev.holdfast.lock.LockInterruptedException;
 import dev.holdfast.lock.LockRequest;
 import dev.holdfast.lock.spi.AbstractLease;
 import dev.holdfast.lock.spi.AbstractLockProvider;
@@ -13,7 +15,6 @@ import dev.holdfast.lock.spi.Backoff;
 import dev.holdfast.lock.spi.LockRuntime;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Optional;
@@ -44,10 +45,21 @@ import org.jspecify.annotations.Nullable;
  * given back at once — never the caller's transactional connection. A statement that fails because its
  * (pooled) connection died is retried once on a new connection; each is safe to repeat.
  *
+ * <p>Whatever isolation level the pool's connections default to, a deadlock or serialization failure of the
+ * acquire statement (SQLSTATE 40001/40P01, MySQL/MariaDB 1213, seen at REPEATABLE READ under contention)
+ * means another process changed the row at that moment: the statement had no effect and is run again (up to
+ * three times in all); if it keeps failing, the lock counts as busy. An acquire whose outcome is unknown (its
+ * reply lost, or every retry failed) is undone with a release checked against this attempt's owner id before
+ * the failure is reported, so no row stays held without a {@code Lease}; if even that cannot reach the
+ * database, the row expires after its lease time. An interrupt while the provider waits for a pooled
+ * connection surfaces as {@link dev.holdfast.lock.LockInterruptedException}.
+ *
  * <p>Names longer than 255 characters are stored as their first characters, {@code '#'} and a SHA-256
  * (deterministic; a collision only makes two names share a lock). Tokens are as durable as the table.
- * Create the table with {@code schema/<dialect>-holdfast_lock.sql} from this jar or with
- * {@link Builder#createTableIfMissing(boolean)}.
+ * {@link Builder#build()} detects the dialect and creates the table if it is missing
+ * ({@link Builder#createIfMissing(boolean)}, default on); with that option off it checks that the table exists
+ * (DDL: {@code dev/holdfast/lock/jdbc/schema/<dialect>-holdfast_lock.sql} in this jar) and fails at once if it
+ * does not or the database cannot be reached.
  */
 public final class JdbcTableLockProvider extends AbstractLockProvider implements LockInspector {
 
@@ -65,23 +77,19 @@ public final class JdbcTableLockProvider extends AbstractLockProvider implements
         H2
     }
 
+    /** How many times one acquire statement runs when it ends in a deadlock or serialization failure. */
+    private static final int SERIALIZATION_ATTEMPTS = 3;
+
     private final DataSource dataSource;
-    private final String table;
-    private final boolean createTable;
-    private final @Nullable Dialect configuredDialect;
-    private final boolean notifications;
+    private final TableSql sql;
+    private final @Nullable PgNotificationListener listener;
 
-    // set once, on first use (so that building never needs the database)
-    private volatile @Nullable TableSql sql;
-    private volatile @Nullable PgNotificationListener listener;
-
-    private JdbcTableLockProvider(LockRuntime runtime, Builder b) {
+    private JdbcTableLockProvider(LockRuntime runtime, Builder b, TableSql sql) {
         super(runtime, new Backoff(Duration.ofMillis(10), Duration.ofMillis(b.notifications ? 500 : 200)));
         this.dataSource = Jdbc.ownConnections(b.dataSource);
-        this.table = b.table;
-        this.createTable = b.createTableIfMissing;
-        this.configuredDialect = b.dialect;
-        this.notifications = b.notifications;
+        this.sql = sql;
+        this.listener = b.notifications && sql.notifies()
+                ? new PgNotificationListener(dataSource, sql.channel(), runtime.signals(), BACKEND) : null;
     }
 
     /** A builder on {@code dataSource}. */
@@ -90,13 +98,39 @@ public final class JdbcTableLockProvider extends AbstractLockProvider implements
     }
 
     @Override
-    protected Optional<? extends AbstractLease> tryAcquireOnBackend(LockRequest request, long deadlineNanos) {
-        TableSql s = sql(request.name());
+    protected Optional<? extends AbstractLease> tryAcquireOnBackend(LockRequest request, long deadlineNanos)
+            throws InterruptedException {
+        TableSql s = sql;
         String key = LockKeys.columnKey(request.name(), TableSql.NAME_COLUMN_LENGTH);
         String owner = runtime.newOwnerId();
         long micros = micros(request.leaseTime());
         long start = runtime.ticker().nanoTime();
-        Long token = run(request.name(), "acquire", c -> s.acquire(c, key, owner, micros));
+        Long token;
+        boolean[] sent = {false};
+        try {
+            token = run(request.name(), "acquire", c -> {
+                sent[0] = true;
+                for (int attempt = 1; ; attempt++) {
+                    try {
+                        return s.acquire(c, key, owner, micros);
+                    } catch (SQLException e) {
+                        if (!isSerializationFailure(e) || Jdbc.isConnectionError(c, e)) {
+                            throw e;
+                        }
+                        if (attempt >= SERIALIZATION_ATTEMPTS) {
+                            return null; // another process keeps changing the row right now: busy, ask again later
+                        }
+                    }
+                }
+            });
+        } catch (RuntimeException e) {
+            // the statement may have taken the row before its reply was lost: undo it, checked against this
+            // attempt's owner id (unique to it), so no row stays held without a Lease
+            if (sent[0]) {
+                undoAcquire(s, key, owner, e);
+            }
+            throw e;
+        }
         if (token == null) {
             PgNotificationListener l = listener;
             if (l != null && deadlineNanos - runtime.ticker().nanoTime() > 0) {
@@ -107,11 +141,40 @@ public final class JdbcTableLockProvider extends AbstractLockProvider implements
         return Optional.of(new TableLease(runtime, request, token, owner, start, key));
     }
 
+    private void undoAcquire(TableSql s, String key, String owner, RuntimeException failure) {
+        boolean interrupted = Thread.interrupted(); // a pooled connection can still be had for the clean-up
+        try {
+            run(failure instanceof LockException l && l.lockName() != null ? l.lockName() : key, "undo acquire", c -> {
+                s.releaseOwner(c, key, owner);
+                return null;
+            });
+        } catch (RuntimeException e) {
+            failure.addSuppressed(e); // unreachable: the row expires after its lease time
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** SQLSTATE 40001 (serialization failure), 40P01 (PostgreSQL deadlock), MySQL/MariaDB 1213 (deadlock). */
+    static boolean isSerializationFailure(SQLException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException x) {
+                String state = x.getSQLState();
+                if ("40001".equals(state) || "40P01".equals(state) || x.getErrorCode() == 1213) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     /** The holder of {@code name} as the table records it (owner id, token, since when, until when). */
     @Override
     public Optional<LockInfo> inspect(String name) {
         LockRequest.validateName(name);
-        TableSql s = sql(name);
+        TableSql s = sql;
         String key = LockKeys.columnKey(name, TableSql.NAME_COLUMN_LENGTH);
         TableSql.Row row = run(name, "inspect", c -> s.inspect(c, key));
         if (row == null) {
@@ -145,7 +208,15 @@ public final class JdbcTableLockProvider extends AbstractLockProvider implements
         for (int attempt = 0; ; attempt++) {
             Connection c = null;
             try {
-                c = Jdbc.autoCommitConnection(dataSource);
+                try {
+                    c = Jdbc.autoCommitConnection(dataSource);
+                } catch (SQLException e) {
+                    if (Jdbc.isInterruption(e)) {
+                        Thread.currentThread().interrupt();
+                        throw Jdbc.interrupted(lockName, e);
+                    }
+                    throw e;
+                }
                 return work.run(c);
             } catch (SQLException e) {
                 if (attempt < 2 && c != null && Jdbc.isConnectionError(c, e)) {
@@ -160,47 +231,16 @@ public final class JdbcTableLockProvider extends AbstractLockProvider implements
         }
     }
 
-    private TableSql sql(String lockName) {
-        TableSql s = sql;
-        if (s != null) {
-            return s;
-        }
-        synchronized (this) {
-            if (sql == null) {
-                Dialect d = configuredDialect != null ? configuredDialect : run(lockName, "detect dialect", JdbcTableLockProvider::detect);
-                TableSql created = switch (requireNonNull(d)) {
-                    case POSTGRESQL -> new PostgresTableSql(table);
-                    case MYSQL -> new MysqlTableSql(table);
-                    case MARIADB -> new MariaDbTableSql(table);
-                    case H2 -> new H2TableSql(table);
-                };
-                if (createTable) {
-                    run(lockName, "create table", c -> createTable(c, created));
-                }
-                if (notifications && created.notifies()) {
-                    listener = new PgNotificationListener(dataSource, created.channel(), runtime.signals(), BACKEND);
-                }
-                sql = created;
-            }
-            return requireNonNull(sql);
-        }
+    private static TableSql tableSql(Dialect d, String table) {
+        return switch (d) {
+            case POSTGRESQL -> new PostgresTableSql(table);
+            case MYSQL -> new MysqlTableSql(table);
+            case MARIADB -> new MariaDbTableSql(table);
+            case H2 -> new H2TableSql(table);
+        };
     }
 
-    private @Nullable Void createTable(Connection c, TableSql s) throws SQLException {
-        try (Statement st = c.createStatement()) {
-            st.execute(Schema.load(s.schemaFile(), "holdfast_lock", table));
-        } catch (SQLException e) {
-            // two providers creating it at once: fine if it exists now
-            try (Statement st = c.createStatement()) {
-                st.executeQuery("SELECT count(*) FROM " + table + " WHERE 1 = 0").close();
-            } catch (SQLException still) {
-                throw e;
-            }
-        }
-        return null;
-    }
-
-    private static Dialect detect(Connection c) throws SQLException {
+    static Dialect detect(Connection c) throws SQLException {
         var meta = c.getMetaData();
         String product = meta.getDatabaseProductName().toLowerCase(Locale.ROOT);
         String version = meta.getDatabaseProductVersion().toLowerCase(Locale.ROOT);
@@ -231,7 +271,7 @@ public final class JdbcTableLockProvider extends AbstractLockProvider implements
 
         @Override
         protected boolean renewOnBackend(Duration leaseTime) {
-            TableSql s = requireNonNull(sql);
+            TableSql s = sql;
             Boolean renewed = run(name(), "renew", c -> s.renew(c, key, ownerId(), token(), micros(leaseTime)));
             return Boolean.TRUE.equals(renewed);
         }
@@ -239,7 +279,7 @@ public final class JdbcTableLockProvider extends AbstractLockProvider implements
         @Override
         protected void releaseOnBackend(Duration keepFor) {
             // minHold is applied by the database from locked_at, on its own clock (keepFor is the client's estimate)
-            TableSql s = requireNonNull(sql);
+            TableSql s = sql;
             long minHold = request().minHold().isZero() ? 0 : micros(request().minHold());
             run(name(), "release", c -> {
                 s.release(c, key, ownerId(), token(), minHold, name());
@@ -252,7 +292,7 @@ public final class JdbcTableLockProvider extends AbstractLockProvider implements
     public static final class Builder extends AbstractProviderBuilder<Builder> {
         private final DataSource dataSource;
         private String table = "holdfast_lock";
-        private boolean createTableIfMissing;
+        private boolean createIfMissing = true;
         private @Nullable Dialect dialect;
         private boolean notifications = true;
 
@@ -266,13 +306,27 @@ public final class JdbcTableLockProvider extends AbstractLockProvider implements
             return this;
         }
 
-        /** Whether to create the table on first use if it is missing (default {@code false}). */
-        public Builder createTableIfMissing(boolean createTableIfMissing) {
-            this.createTableIfMissing = createTableIfMissing;
+        /**
+         * Whether {@link #build()} creates the lock table if it is missing (default {@code true}). Off, the build
+         * checks that the table exists and fails with a message naming it and its DDL file
+         * ({@code dev/holdfast/lock/jdbc/schema/<dialect>-holdfast_lock.sql}) if not.
+         */
+        public Builder createIfMissing(boolean createIfMissing) {
+            this.createIfMissing = createIfMissing;
             return this;
         }
 
-        /** The dialect; by default detected from the database on first use. */
+        /**
+         * The former name of {@link #createIfMissing(boolean)}.
+         *
+         * @deprecated use {@link #createIfMissing(boolean)}, the option every JDBC builder shares
+         */
+        @Deprecated
+        public Builder createTableIfMissing(boolean createTableIfMissing) {
+            return createIfMissing(createTableIfMissing);
+        }
+
+        /** The dialect; by default detected from the database when the provider is built. */
         public Builder dialect(Dialect dialect) {
             this.dialect = requireNonNull(dialect, "dialect");
             return this;
@@ -284,9 +338,23 @@ public final class JdbcTableLockProvider extends AbstractLockProvider implements
             return this;
         }
 
-        /** @return a new provider; it touches the database only on first use */
+        /**
+         * Detects the dialect (unless set) and checks (or creates) the lock table, on a short-lived connection;
+         * then builds the provider.
+         *
+         * @throws LockBackendException  if the database cannot be reached or creating the table failed
+         * @throws IllegalStateException if the table is missing and {@code createIfMissing} is off
+         */
         public JdbcTableLockProvider build() {
-            return new JdbcTableLockProvider(runtime(BACKEND), this);
+            String what = "the lock table '" + table + "'";
+            TableSql sql;
+            try (Connection c = Schema.connect(Jdbc.ownConnections(dataSource), BACKEND, what)) {
+                sql = tableSql(dialect != null ? dialect : detect(c), table);
+                Schema.ensure(c, BACKEND, createIfMissing, new Schema.Need("table", table, sql.schemaFile(), "holdfast_lock"));
+            } catch (SQLException e) {
+                throw new LockBackendException(null, BACKEND, "schema check of " + what + " failed", e);
+            }
+            return new JdbcTableLockProvider(runtime(BACKEND), this, sql);
         }
     }
 }

@@ -48,8 +48,10 @@ import org.jspecify.annotations.Nullable;
  *       provider's scheduler.</li>
  * </ol>
  * The connection comes straight from the {@code DataSource}, never from the caller's transaction. The
- * fence sequence (MariaDB) or table (MySQL) is in {@code schema/mariadb-fence.sql} / {@code
- * schema/mysql-fence.sql} of this jar, or created by {@link Builder#createIfMissing(boolean)}. On MySQL with
+ * fence sequence (MariaDB) or table (MySQL) is created by {@link Builder#build()} if it is missing
+ * ({@link Builder#createIfMissing(boolean)}, default on); with that option off the build checks that it
+ * exists (DDL: {@code dev/holdfast/lock/jdbc/schema/mariadb-fence.sql} / {@code mysql-fence.sql} in this jar)
+ * and fails at once if it does not or the database cannot be reached. On MySQL with
  * statement-based binary logging the acquire statement is logged as unsafe; use row-based or mixed logging.
  */
 public final class MysqlLockProvider extends AbstractLockProvider implements LockInspector {
@@ -58,14 +60,16 @@ public final class MysqlLockProvider extends AbstractLockProvider implements Loc
 
     private final DataSource dataSource;
     private final String fenceTable;
+    private final boolean mariaDb;
     private final DedicatedConnection session;
 
-    private MysqlLockProvider(LockRuntime runtime, Builder b) {
+    private MysqlLockProvider(LockRuntime runtime, Builder b, boolean mariaDb) {
         super(runtime, new Backoff(Duration.ofMillis(5), Duration.ofMillis(200)));
         this.dataSource = Jdbc.ownConnections(b.dataSource);
         this.fenceTable = b.fenceTable;
+        this.mariaDb = mariaDb;
         this.session = new DedicatedConnection(dataSource, runtime,
-                new GetLockSql(b.fenceTable, b.fenceSequence, b.createIfMissing), b.networkTimeout);
+                new GetLockSql(b.fenceTable, b.fenceSequence, mariaDb), b.networkTimeout);
     }
 
     /** A builder on {@code dataSource}, which must reach MySQL 8 or MariaDB 10.6+. */
@@ -91,11 +95,15 @@ public final class MysqlLockProvider extends AbstractLockProvider implements Loc
         if (own != null && own.isHeld()) {
             return Optional.of(new LockInfo(name, own.ownerId(), own.token(), own.acquiredAt(), null, -1));
         }
+        // MariaDB keeps no per-name token (a sequence serves all names); only MySQL has the fence table
+        String sql = mariaDb ? "SELECT IS_USED_LOCK(?), 0"
+                : "SELECT IS_USED_LOCK(?), (SELECT token FROM " + fenceTable + " WHERE lock_key = ?)";
         try (Connection c = Jdbc.autoCommitConnection(dataSource);
-             PreparedStatement ps = c.prepareStatement(
-                     "SELECT IS_USED_LOCK(?), (SELECT token FROM " + fenceTable + " WHERE lock_key = ?)")) {
+             PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setString(1, key);
-            ps.setString(2, key);
+            if (!mariaDb) {
+                ps.setString(2, key);
+            }
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 long connectionId = rs.getLong(1);
@@ -107,6 +115,12 @@ public final class MysqlLockProvider extends AbstractLockProvider implements Loc
         } catch (SQLException e) {
             throw new LockBackendException(name, BACKEND, "inspect failed", e);
         }
+    }
+
+    /** MariaDB: the fence sequence; MySQL: the fence table. */
+    static Schema.Need fenceNeed(boolean mariaDb, String table, String sequence) {
+        return mariaDb ? new Schema.Need("sequence", sequence, "mariadb-fence.sql", "holdfast_fence_seq")
+                : new Schema.Need("table", table, "mysql-fence.sql", "holdfast_fence");
     }
 
     /** Checks the lock connection now, on the calling thread (tests). */
@@ -124,30 +138,20 @@ public final class MysqlLockProvider extends AbstractLockProvider implements Loc
         private final String sequence;
         private final String tryLockMysql;
         private final String tryLockMariaDb;
-        private boolean create;
-        private volatile boolean mariaDb;
+        private final boolean mariaDb;
 
-        GetLockSql(String table, String sequence, boolean create) {
+        GetLockSql(String table, String sequence, boolean mariaDb) {
             this.table = table;
             this.sequence = sequence;
-            this.create = create;
+            this.mariaDb = mariaDb;
             this.tryLockMysql = "INSERT INTO " + table + " (lock_key, token) SELECT ?, LAST_INSERT_ID(1) FROM DUAL"
                     + " WHERE GET_LOCK(?, 0) = 1 ON DUPLICATE KEY UPDATE token = LAST_INSERT_ID(token + 1)";
             this.tryLockMariaDb = "SELECT CASE WHEN GET_LOCK(?, 0) = 1 THEN NEXTVAL(" + sequence + ") END";
         }
 
         @Override
-        public void onConnect(Connection c) throws SQLException {
-            var meta = c.getMetaData();
-            mariaDb = (meta.getDatabaseProductName() + " " + meta.getDatabaseProductVersion()).toLowerCase(java.util.Locale.ROOT)
-                    .contains("mariadb");
-            if (create) {
-                try (Statement s = c.createStatement()) {
-                    s.execute(mariaDb ? Schema.load("mariadb-fence.sql", "holdfast_fence_seq", sequence)
-                            : Schema.load("mysql-fence.sql", "holdfast_fence", table));
-                }
-                create = false;
-            }
+        public void onConnect(Connection c) {
+            // nothing to prepare: the fence object was checked (or created) when the provider was built
         }
 
         @Override
@@ -162,9 +166,7 @@ public final class MysqlLockProvider extends AbstractLockProvider implements Loc
                     }
                 } catch (SQLException e) {
                     if (e.getErrorCode() == 1146) {
-                        throw new SQLException("the fence sequence '" + sequence + "' does not exist: create it with "
-                                + "schema/mariadb-fence.sql from holdfast lock-jdbc, or build the provider with "
-                                + "createIfMissing(true)", e.getSQLState(), e);
+                        throw new SQLException(Schema.missing(BACKEND, fenceNeed(true, table, sequence)), e.getSQLState(), e);
                     }
                     throw e;
                 }
@@ -183,9 +185,7 @@ public final class MysqlLockProvider extends AbstractLockProvider implements Loc
                 }
             } catch (SQLException e) {
                 if (e.getErrorCode() == 1146) {
-                    throw new SQLException("the fence table '" + table + "' does not exist: create it with "
-                            + "schema/mysql-fence.sql from holdfast lock-jdbc, or build the provider with "
-                            + "createIfMissing(true)", e.getSQLState(), e);
+                    throw new SQLException(Schema.missing(BACKEND, fenceNeed(false, table, sequence)), e.getSQLState(), e);
                 }
                 throw e;
             }
@@ -212,7 +212,7 @@ public final class MysqlLockProvider extends AbstractLockProvider implements Loc
         private final DataSource dataSource;
         private String fenceTable = "holdfast_fence";
         private String fenceSequence = "holdfast_fence_seq";
-        private boolean createIfMissing;
+        private boolean createIfMissing = true;
         private Duration networkTimeout = Duration.ofSeconds(10);
 
         private Builder(DataSource dataSource) {
@@ -231,7 +231,11 @@ public final class MysqlLockProvider extends AbstractLockProvider implements Loc
             return this;
         }
 
-        /** Whether to create the fence table if it is missing (default {@code false}). */
+        /**
+         * Whether {@link #build()} creates the fence sequence (MariaDB) or table (MySQL) if it is missing (default
+         * {@code true}). Off, the build checks that it exists and fails with a message naming it and its DDL file
+         * ({@code dev/holdfast/lock/jdbc/schema/mariadb-fence.sql} or {@code mysql-fence.sql}) if not.
+         */
         public Builder createIfMissing(boolean createIfMissing) {
             this.createIfMissing = createIfMissing;
             return this;
@@ -246,9 +250,25 @@ public final class MysqlLockProvider extends AbstractLockProvider implements Loc
             return this;
         }
 
-        /** @return a new provider; it opens its connection on first use */
+        /**
+         * Finds out whether the server is MariaDB or MySQL and checks (or creates) the fence object, on a
+         * short-lived connection; then builds the provider, which opens its lock connection on first use.
+         *
+         * @throws dev.holdfast.lock.LockBackendException if the database cannot be reached or creating failed
+         * @throws IllegalStateException                 if the fence object is missing and {@code createIfMissing} is off
+         */
         public MysqlLockProvider build() {
-            return new MysqlLockProvider(runtime(BACKEND), this);
+            boolean mariaDb;
+            try (Connection c = Schema.connect(Jdbc.ownConnections(dataSource), BACKEND,
+                    "the fence sequence '" + fenceSequence + "' (MariaDB) or table '" + fenceTable + "' (MySQL)")) {
+                var meta = c.getMetaData();
+                mariaDb = (meta.getDatabaseProductName() + " " + meta.getDatabaseProductVersion())
+                        .toLowerCase(java.util.Locale.ROOT).contains("mariadb");
+                Schema.ensure(c, BACKEND, createIfMissing, fenceNeed(mariaDb, fenceTable, fenceSequence));
+            } catch (SQLException e) {
+                throw new LockBackendException(null, BACKEND, "schema check of the fence object failed", e);
+            }
+            return new MysqlLockProvider(runtime(BACKEND), this, mariaDb);
         }
     }
 }

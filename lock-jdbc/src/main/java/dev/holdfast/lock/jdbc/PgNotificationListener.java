@@ -28,6 +28,7 @@ final class PgNotificationListener {
     private final String channel;
     private final WaitSignals signals;
     private final String backend;
+    private final AtomicLong received = new AtomicLong();
 
     // guarded by this
     private @Nullable Thread thread;
@@ -61,7 +62,7 @@ final class PgNotificationListener {
     private Connection listen() throws SQLException {
         Connection c = Jdbc.autoCommitConnection(dataSource);
         try (Statement s = c.createStatement()) {
-            s.execute("LISTEN " + channel);
+            s.execute("LISTEN \"" + channel + "\""); // quoted: exactly the channel pg_notify names
             return c;
         } catch (SQLException | RuntimeException e) {
             Jdbc.abortQuietly(c);
@@ -92,6 +93,7 @@ final class PgNotificationListener {
                 }
                 PGNotification[] notes = c.unwrap(PGConnection.class).getNotifications(POLL_MILLIS);
                 if (notes != null) {
+                    received.addAndGet(notes.length);
                     for (PGNotification note : notes) {
                         signals.signal(note.getParameter());
                     }
@@ -112,6 +114,16 @@ final class PgNotificationListener {
                 }
             }
         }
+    }
+
+    /** How many notifications arrived (tests: to tell a wake-up by notification from one by backoff). */
+    long received() {
+        return received.get();
+    }
+
+    /** Whether the LISTEN connection is open (tests). */
+    synchronized boolean listening() {
+        return connection != null;
     }
 
     /** Stops listening and gives the connection back. */

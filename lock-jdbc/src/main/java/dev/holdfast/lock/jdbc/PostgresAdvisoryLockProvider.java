@@ -50,8 +50,10 @@ import org.jspecify.annotations.Nullable;
  *       closes (or the connection ends) first, the lock is freed then.</li>
  * </ol>
  * The provider takes its two connections straight from the {@code DataSource}, never from the caller's
- * transaction. It needs the fencing sequence ({@code schema/postgresql-advisory.sql} in this jar, or
- * {@link Builder#createIfMissing(boolean)}).
+ * transaction. It needs the fencing sequence: {@link Builder#build()} creates it if it is missing
+ * ({@link Builder#createIfMissing(boolean)}, default on), or with that option off checks that it exists
+ * ({@code dev/holdfast/lock/jdbc/schema/postgresql-advisory.sql} in this jar creates it), and fails at once if
+ * it does not or the database cannot be reached.
  *
  * <p>Thread-safe. Statements on the lock connection run one at a time, so throughput is bounded by one
  * connection's round trips; use the table-lease provider or several providers if that is too little. The
@@ -74,7 +76,7 @@ public final class PostgresAdvisoryLockProvider extends AbstractLockProvider imp
         this.dataSource = Jdbc.ownConnections(b.dataSource);
         this.namespace = b.namespace;
         this.session = new DedicatedConnection(dataSource, runtime,
-                new AdvisorySql(b.fenceSequence, b.createIfMissing, "holdfast " + runtime.instanceId()), b.networkTimeout);
+                new AdvisorySql(b.fenceSequence, "holdfast " + runtime.instanceId()), b.networkTimeout);
         this.listener = b.notifications ? new PgNotificationListener(dataSource, CHANNEL, runtime.signals(), BACKEND) : null;
     }
 
@@ -128,6 +130,11 @@ public final class PostgresAdvisoryLockProvider extends AbstractLockProvider imp
         }
     }
 
+    /** The fencing sequence, as the schema check sees it (shared with {@link PostgresTransactionLocks}). */
+    static Schema.Need sequenceNeed(String sequence) {
+        return new Schema.Need("sequence", sequence, "postgresql-advisory.sql", "holdfast_fence_seq");
+    }
+
     long key(String name) {
         return LockKeys.advisoryKey(namespace, name);
     }
@@ -153,11 +160,9 @@ public final class PostgresAdvisoryLockProvider extends AbstractLockProvider imp
         private final String sequence;
         private final String tryLock;
         private final String applicationName;
-        private boolean create;
 
-        AdvisorySql(String sequence, boolean create, String applicationName) {
+        AdvisorySql(String sequence, String applicationName) {
             this.sequence = sequence;
-            this.create = create;
             this.applicationName = applicationName.length() > 63 ? applicationName.substring(0, 63) : applicationName;
             this.tryLock = "SELECT CASE WHEN pg_try_advisory_lock(?) THEN nextval('" + sequence + "') END";
         }
@@ -167,12 +172,6 @@ public final class PostgresAdvisoryLockProvider extends AbstractLockProvider imp
             try (PreparedStatement ps = c.prepareStatement("SELECT set_config('application_name', ?, false)")) {
                 ps.setString(1, applicationName);
                 ps.execute();
-            }
-            if (create) {
-                try (Statement s = c.createStatement()) {
-                    s.execute("CREATE SEQUENCE IF NOT EXISTS " + sequence);
-                }
-                create = false;
             }
         }
 
@@ -187,9 +186,7 @@ public final class PostgresAdvisoryLockProvider extends AbstractLockProvider imp
                 }
             } catch (SQLException e) {
                 if ("42P01".equals(e.getSQLState())) {
-                    throw new SQLException("the fencing sequence '" + sequence + "' does not exist: create it with "
-                            + "schema/postgresql-advisory.sql from holdfast lock-jdbc, or build the provider with "
-                            + "createIfMissing(true)", e.getSQLState(), e);
+                    throw new SQLException(Schema.missing(BACKEND, sequenceNeed(sequence)), e.getSQLState(), e);
                 }
                 throw e;
             }
@@ -219,7 +216,7 @@ public final class PostgresAdvisoryLockProvider extends AbstractLockProvider imp
         private final DataSource dataSource;
         private String namespace = "holdfast";
         private String fenceSequence = "holdfast_fence_seq";
-        private boolean createIfMissing;
+        private boolean createIfMissing = true;
         private boolean notifications = true;
         private Duration networkTimeout = Duration.ofSeconds(10);
 
@@ -246,7 +243,11 @@ public final class PostgresAdvisoryLockProvider extends AbstractLockProvider imp
             return this;
         }
 
-        /** Whether to create the fencing sequence if it is missing (default {@code false}). */
+        /**
+         * Whether {@link #build()} creates the fencing sequence if it is missing (default {@code true}). Off, the
+         * build checks that the sequence exists and fails with a message naming it and its DDL file
+         * ({@code dev/holdfast/lock/jdbc/schema/postgresql-advisory.sql}) if not.
+         */
         public Builder createIfMissing(boolean createIfMissing) {
             this.createIfMissing = createIfMissing;
             return this;
@@ -270,8 +271,15 @@ public final class PostgresAdvisoryLockProvider extends AbstractLockProvider imp
             return this;
         }
 
-        /** @return a new provider; it opens its connections on first use */
+        /**
+         * Checks (or creates) the fencing sequence on a short-lived connection, then builds the provider; it
+         * opens its own connections on first use.
+         *
+         * @throws dev.holdfast.lock.LockBackendException if the database cannot be reached or creating failed
+         * @throws IllegalStateException                 if the sequence is missing and {@code createIfMissing} is off
+         */
         public PostgresAdvisoryLockProvider build() {
+            Schema.ensure(Jdbc.ownConnections(dataSource), BACKEND, createIfMissing, sequenceNeed(fenceSequence));
             return new PostgresAdvisoryLockProvider(runtime(BACKEND), this);
         }
     }

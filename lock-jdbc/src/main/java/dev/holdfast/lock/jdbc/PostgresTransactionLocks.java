@@ -20,7 +20,7 @@ import org.springframework.jdbc.datasource.DataSourceUtils;
  * transaction and are freed by its commit or rollback — the only JDBC locks here that do join it.
  *
  * <pre>{@code
- * PostgresTransactionLocks locks = PostgresTransactionLocks.create(dataSource);
+ * PostgresTransactionLocks locks = PostgresTransactionLocks.builder(dataSource).build();
  * @Transactional void pay(long sellerId) {
  *     long token = locks.tryLock("payout:" + sellerId).orElseThrow(Busy::new);
  *     ... // the lock is held until this transaction ends
@@ -34,7 +34,9 @@ import org.springframework.jdbc.datasource.DataSourceUtils;
  *
  * <p>Keys are the same as {@link PostgresAdvisoryLockProvider}'s (SHA-256 of namespace and name), so a
  * transaction lock and a session lock on the same name exclude each other; fencing tokens come from the
- * same sequence ({@code schema/postgresql-advisory.sql}). Waiting polls with jittered backoff, so a waiting
+ * same sequence, which {@link Builder#build()} creates if it is missing ({@link Builder#createIfMissing(boolean)},
+ * default on) or, with that option off, checks for (DDL: {@code dev/holdfast/lock/jdbc/schema/postgresql-advisory.sql}
+ * in this jar), failing at once if it is missing or the database cannot be reached. Waiting polls with jittered backoff, so a waiting
  * caller never aborts its own transaction (as a {@code lock_timeout} would). Thread-safe; the calls use the
  * caller's connection, which must not be shared between threads.
  */
@@ -46,28 +48,33 @@ public final class PostgresTransactionLocks {
     private final String namespace;
     private final String tryLock;
 
-    private PostgresTransactionLocks(DataSource dataSource, String namespace, String fenceSequence) {
-        this.dataSource = requireNonNull(dataSource, "dataSource");
-        this.namespace = requireNonNull(namespace, "namespace");
-        this.tryLock = "SELECT CASE WHEN pg_try_advisory_xact_lock(?) THEN nextval('"
-                + Jdbc.identifier("fenceSequence", fenceSequence) + "') END";
+    private PostgresTransactionLocks(Builder b) {
+        this.dataSource = b.dataSource;
+        this.namespace = b.namespace;
+        this.tryLock = "SELECT CASE WHEN pg_try_advisory_xact_lock(?) THEN nextval('" + b.fenceSequence + "') END";
     }
 
-    /** Locks on {@code dataSource} (whose Spring-managed transaction {@link #tryLock(String)} joins). */
+    /** A builder of locks on {@code dataSource} (whose Spring-managed transaction {@link #tryLock(String)} joins). */
+    public static Builder builder(DataSource dataSource) {
+        return new Builder(dataSource);
+    }
+
+    /**
+     * Locks on {@code dataSource} with the defaults: {@code builder(dataSource).build()}, which creates the
+     * fencing sequence if it is missing.
+     *
+     * @throws LockBackendException if the database cannot be reached or creating the sequence failed
+     */
     public static PostgresTransactionLocks create(DataSource dataSource) {
-        return new PostgresTransactionLocks(dataSource, "holdfast", "holdfast_fence_seq");
+        return builder(dataSource).build();
     }
 
     /**
      * Locks with another namespace or fencing sequence (they must match the session-level provider's for
-     * the two to exclude each other).
+     * the two to exclude each other): {@code builder(dataSource).namespace(namespace).fenceSequence(fenceSequence).build()}.
      */
     public static PostgresTransactionLocks create(DataSource dataSource, String namespace, String fenceSequence) {
-        requireNonNull(namespace, "namespace");
-        if (namespace.length() > 200) {
-            throw new IllegalArgumentException("namespace must be at most 200 characters, was " + namespace.length());
-        }
-        return new PostgresTransactionLocks(dataSource, namespace, fenceSequence);
+        return builder(dataSource).namespace(namespace).fenceSequence(fenceSequence).build();
     }
 
     /**
@@ -83,9 +90,14 @@ public final class PostgresTransactionLocks {
         return tryLock(name, Duration.ZERO);
     }
 
-    /** Like {@link #tryLock(String)}, waiting up to {@code waitTime} for another holder to let go. */
+    /**
+     * Like {@link #tryLock(String)}, waiting up to {@code waitTime} for another holder to let go.
+     *
+     * @throws IllegalArgumentException if {@code waitTime} is negative or longer than {@link LockRequest#MAX_DURATION}
+     */
     public OptionalLong tryLock(String name, Duration waitTime) {
         LockRequest.validateName(name);
+        checkWait(waitTime);
         Connection c = DataSourceUtils.getConnection(dataSource);
         try {
             if (!DataSourceUtils.isConnectionTransactional(c, dataSource)) {
@@ -108,10 +120,15 @@ public final class PostgresTransactionLocks {
         return tryLock(connection, name, Duration.ZERO);
     }
 
-    /** Like {@link #tryLock(Connection, String)}, waiting up to {@code waitTime}. */
+    /**
+     * Like {@link #tryLock(Connection, String)}, waiting up to {@code waitTime}.
+     *
+     * @throws IllegalArgumentException if {@code waitTime} is negative or longer than {@link LockRequest#MAX_DURATION}
+     */
     public OptionalLong tryLock(Connection connection, String name, Duration waitTime) {
         requireNonNull(connection, "connection");
         LockRequest.validateName(name);
+        checkWait(waitTime);
         try {
             if (connection.getAutoCommit()) {
                 throw new IllegalStateException("a transaction-scoped lock on '" + name
@@ -123,11 +140,17 @@ public final class PostgresTransactionLocks {
         return lock(connection, name, waitTime);
     }
 
-    private OptionalLong lock(Connection c, String name, Duration waitTime) {
+    private static void checkWait(Duration waitTime) {
         requireNonNull(waitTime, "waitTime");
         if (waitTime.isNegative()) {
             throw new IllegalArgumentException("waitTime must not be negative, was " + waitTime);
         }
+        if (waitTime.compareTo(LockRequest.MAX_DURATION) > 0) {
+            throw new IllegalArgumentException("waitTime must be at most " + LockRequest.MAX_DURATION + ", was " + waitTime);
+        }
+    }
+
+    private OptionalLong lock(Connection c, String name, Duration waitTime) {
         long key = LockKeys.advisoryKey(namespace, name);
         long deadline = System.nanoTime() + waitTime.toNanos();
         Backoff.Sequence pauses = BACKOFF.start();
@@ -159,5 +182,59 @@ public final class PostgresTransactionLocks {
     @Override
     public String toString() {
         return "PostgresTransactionLocks[namespace=" + namespace + "]";
+    }
+
+    /** Configures {@link PostgresTransactionLocks}. Not thread-safe. */
+    public static final class Builder {
+        private final DataSource dataSource;
+        private String namespace = "holdfast";
+        private String fenceSequence = "holdfast_fence_seq";
+        private boolean createIfMissing = true;
+
+        private Builder(DataSource dataSource) {
+            this.dataSource = requireNonNull(dataSource, "dataSource");
+        }
+
+        /**
+         * Mixed into every key's hash (default {@code "holdfast"}, as {@link PostgresAdvisoryLockProvider}'s: use
+         * the same value for the two to exclude each other); at most 200 characters.
+         */
+        public Builder namespace(String namespace) {
+            requireNonNull(namespace, "namespace");
+            if (namespace.length() > 200) {
+                throw new IllegalArgumentException("namespace must be at most 200 characters, was " + namespace.length());
+            }
+            this.namespace = namespace;
+            return this;
+        }
+
+        /** The sequence fencing tokens come from (default {@code holdfast_fence_seq}); a plain identifier. */
+        public Builder fenceSequence(String fenceSequence) {
+            this.fenceSequence = Jdbc.identifier("fenceSequence", fenceSequence);
+            return this;
+        }
+
+        /**
+         * Whether {@link #build()} creates the fencing sequence if it is missing (default {@code true}). Off, the
+         * build checks that the sequence exists and fails with a message naming it and its DDL file
+         * ({@code dev/holdfast/lock/jdbc/schema/postgresql-advisory.sql}) if not.
+         */
+        public Builder createIfMissing(boolean createIfMissing) {
+            this.createIfMissing = createIfMissing;
+            return this;
+        }
+
+        /**
+         * Checks (or creates) the fencing sequence on a short-lived connection of the data source (never a
+         * caller's transactional one), then builds the locks.
+         *
+         * @throws LockBackendException  if the database cannot be reached or creating the sequence failed
+         * @throws IllegalStateException if the sequence is missing and {@code createIfMissing} is off
+         */
+        public PostgresTransactionLocks build() {
+            Schema.ensure(Jdbc.ownConnections(dataSource), PostgresAdvisoryLockProvider.BACKEND, createIfMissing,
+                    PostgresAdvisoryLockProvider.sequenceNeed(fenceSequence));
+            return new PostgresTransactionLocks(this);
+        }
     }
 }

@@ -50,6 +50,15 @@ abstract class TableSql {
     abstract void release(Connection c, String key, String owner, long token, long minHoldMicros, String notifyName)
             throws SQLException;
 
+    /**
+     * Frees the lock if {@code owner} holds it, whatever the token: the clean-up of an acquire whose outcome is
+     * unknown (owner ids are unique per attempt). Expiry becomes {@code locked_at}, which is in the past.
+     */
+    void releaseOwner(Connection c, String key, String owner) throws SQLException {
+        update(c, "UPDATE " + table + " SET locked_until = locked_at WHERE name = ? AND owner = ? AND locked_until > locked_at",
+                key, owner);
+    }
+
     /** The current holder's row, if the lock is held. */
     abstract @Nullable Row inspect(Connection c, String key) throws SQLException;
 
@@ -58,9 +67,12 @@ abstract class TableSql {
         return false;
     }
 
-    /** The notification channel (PostgreSQL). */
+    /**
+     * The notification channel (PostgreSQL): the table name in lower case, as an unquoted {@code LISTEN} would
+     * fold it (so {@code pg_notify}, which takes the text as it is, and {@code LISTEN} agree on one channel).
+     */
     String channel() {
-        return table.replace('.', '_');
+        return table.replace('.', '_').toLowerCase(java.util.Locale.ROOT);
     }
 
     static int update(Connection c, String sql, Object... args) throws SQLException {

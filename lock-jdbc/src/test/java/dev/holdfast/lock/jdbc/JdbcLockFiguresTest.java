@@ -73,10 +73,10 @@ class JdbcLockFiguresTest {
              PreparedStatement lock = raw.prepareStatement("SELECT pg_try_advisory_lock(?)");
              PreparedStatement unlock = raw.prepareStatement("SELECT pg_advisory_unlock(?)");
              LockProvider advisory = PostgresAdvisoryLockProvider.builder(pool).createIfMissing(true).build();
-             LockProvider table = JdbcTableLockProvider.builder(pool).createTableIfMissing(true).build()) {
+             LockProvider table = JdbcTableLockProvider.builder(pool).createIfMissing(true).build()) {
             String[] rt = {
                     roundTrips(PG, ds -> PostgresAdvisoryLockProvider.builder(ds).createIfMissing(true).build()),
-                    roundTrips(PG, ds -> JdbcTableLockProvider.builder(ds).createTableIfMissing(true).build())};
+                    roundTrips(PG, ds -> JdbcTableLockProvider.builder(ds).createIfMissing(true).build())};
             String prefix = "hf-rate-" + UUID.randomUUID() + "-";
             // the commit-bound pair runs apart from the round-trip-bound ones, so fsync traffic does not skew them
             Map<String, Op> ops = new LinkedHashMap<>();
@@ -115,10 +115,10 @@ class JdbcLockFiguresTest {
              PreparedStatement lock = raw.prepareStatement("SELECT GET_LOCK(?, 0)");
              PreparedStatement unlock = raw.prepareStatement("SELECT RELEASE_LOCK(?)");
              LockProvider getLock = MysqlLockProvider.builder(pool).createIfMissing(true).build();
-             LockProvider table = JdbcTableLockProvider.builder(pool).createTableIfMissing(true).build()) {
+             LockProvider table = JdbcTableLockProvider.builder(pool).createIfMissing(true).build()) {
             String[] rt = {
                     roundTrips(MARIADB, ds -> MysqlLockProvider.builder(ds).createIfMissing(true).build()),
-                    roundTrips(MARIADB, ds -> JdbcTableLockProvider.builder(ds).createTableIfMissing(true).build())};
+                    roundTrips(MARIADB, ds -> JdbcTableLockProvider.builder(ds).createIfMissing(true).build())};
             String prefix = "hf-rate-" + UUID.randomUUID().toString().substring(0, 8) + "-";
             // the commit-bound pair runs apart from the round-trip-bound ones, so fsync traffic does not skew them
             Map<String, Op> ops = new LinkedHashMap<>();
@@ -243,14 +243,14 @@ class JdbcLockFiguresTest {
                 String name = prefix + i;
                 Lease held = holder.tryAcquire(LockRequest.of(name)).orElseThrow();
                 Future<Long> got = executor.submit(() -> {
-                    try (Lease l = waiter.acquire(LockRequest.named(name).waitTime(Duration.ofSeconds(10)).build())) {
+                    try (Lease l = waiter.acquire(LockRequest.named(name).waitTime(Duration.ofSeconds(30)).build())) {
                         return System.nanoTime();
                     }
                 });
                 Thread.sleep(60); // the waiter is waiting
                 long released = System.nanoTime();
                 held.release();
-                samples[i] = got.get(15, TimeUnit.SECONDS) - released;
+                samples[i] = got.get(45, TimeUnit.SECONDS) - released;
             }
         } finally {
             executor.shutdownNow();

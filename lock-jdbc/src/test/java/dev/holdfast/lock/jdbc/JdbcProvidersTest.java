@@ -36,9 +36,9 @@ class JdbcProvidersTest {
     enum Kind {
         ADVISORY_POSTGRES(PG, ds -> PostgresAdvisoryLockProvider.builder(ds).createIfMissing(true).build()),
         GET_LOCK_MARIADB(MARIADB, ds -> MysqlLockProvider.builder(ds).createIfMissing(true).build()),
-        TABLE_POSTGRES(PG, ds -> JdbcTableLockProvider.builder(ds).createTableIfMissing(true).build()),
-        TABLE_MARIADB(MARIADB, ds -> JdbcTableLockProvider.builder(ds).createTableIfMissing(true).build()),
-        TABLE_H2(H2, ds -> JdbcTableLockProvider.builder(ds).createTableIfMissing(true).build());
+        TABLE_POSTGRES(PG, ds -> JdbcTableLockProvider.builder(ds).createIfMissing(true).build()),
+        TABLE_MARIADB(MARIADB, ds -> JdbcTableLockProvider.builder(ds).createIfMissing(true).build()),
+        TABLE_H2(H2, ds -> JdbcTableLockProvider.builder(ds).createIfMissing(true).build());
 
         final TestDb db;
         final Function<DataSource, LockProvider> factory;
@@ -75,7 +75,7 @@ class JdbcProvidersTest {
                         assertThat(inspector.inspect(name)).hasValueSatisfying(info -> assertThat(info.token()).isEqualTo(lease.token()));
                     }
                     assertThat(lease.release()).isTrue();
-                    try (Lease again = Await.value(Duration.ofSeconds(10), "free after release",
+                    try (Lease again = Await.value(Duration.ofSeconds(30), "free after release",
                             () -> b.tryAcquire(once(name)).orElse(null))) {
                         assertThat(again.token()).isGreaterThan(lease.token());
                     }
@@ -120,7 +120,7 @@ class JdbcProvidersTest {
                 return Optional.<Lease>empty();
             });
             assertThat(inTx).isEmpty();
-            try (Lease next = Await.value(Duration.ofSeconds(10), "the lock is free after release",
+            try (Lease next = Await.value(Duration.ofSeconds(30), "the lock is free after release",
                     () -> other.tryAcquire(once(name)).orElse(null))) {
                 assertThat(next.token()).isGreaterThan(lease.token());
             }

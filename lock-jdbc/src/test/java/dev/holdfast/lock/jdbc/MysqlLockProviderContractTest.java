@@ -50,7 +50,7 @@ class MysqlLockProviderContractTest extends LockProviderContract {
 
             @Override
             public LockProvider createUnreachableProvider() {
-                return MysqlLockProvider.builder(DB.unreachable()).build();
+                return DB.goesDownAfterBuild(ds -> MysqlLockProvider.builder(ds).build());
             }
 
             @Override

@@ -56,7 +56,7 @@ class PostgresAdvisoryLockProviderContractTest extends LockProviderContract {
 
             @Override
             public LockProvider createUnreachableProvider() {
-                return PostgresAdvisoryLockProvider.builder(DB.unreachable()).build();
+                return DB.goesDownAfterBuild(ds -> PostgresAdvisoryLockProvider.builder(ds).build());
             }
 
             @Override

@@ -26,7 +26,7 @@ final class TableFaults implements Faults {
     LockProvider create() {
         Set<Long> ids = ConcurrentHashMap.newKeySet();
         LockProvider p = JdbcTableLockProvider.builder(db.pool("holdfast-table-test", 4, ids))
-                .tableName(table).createTableIfMissing(true).build();
+                .tableName(table).createIfMissing(true).build();
         sessions.put(p, ids);
         return p;
     }
@@ -54,7 +54,7 @@ final class TableFaults implements Faults {
             case MARIADB -> JdbcTableLockProvider.Dialect.MARIADB;
             case H2 -> JdbcTableLockProvider.Dialect.H2;
         };
-        return JdbcTableLockProvider.builder(db.unreachable()).dialect(dialect).tableName(table).build();
+        return db.goesDownAfterBuild(ds -> JdbcTableLockProvider.builder(ds).dialect(dialect).tableName(table).build());
     }
 
     @Override

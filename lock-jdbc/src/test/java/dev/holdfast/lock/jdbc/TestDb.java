@@ -103,12 +103,26 @@ final class TestDb implements AfterEachCallback {
 
     /** A data source for a port where nothing listens. */
     DataSource unreachable() {
-        String bad = switch (kind) {
+        return new Direct(ConcurrentHashMap.newKeySet(), unreachableUrl());
+    }
+
+    private String unreachableUrl() {
+        return switch (kind) {
             case POSTGRES -> "jdbc:postgresql://127.0.0.1:1/test?connectTimeout=2";
             case MARIADB -> "jdbc:mariadb://127.0.0.1:1/test?connectTimeout=2000";
             case H2 -> "jdbc:h2:tcp://127.0.0.1:1/mem:nowhere";
         };
-        return new Direct(ConcurrentHashMap.newKeySet(), bad);
+    }
+
+    /**
+     * A provider built while the database is reachable (builders check the schema) whose data source then
+     * points at a port where nothing listens.
+     */
+    <T> T goesDownAfterBuild(java.util.function.Function<DataSource, T> build) {
+        Direct ds = new Direct(ConcurrentHashMap.newKeySet());
+        T built = build.apply(ds);
+        ds.target = unreachableUrl();
+        return built;
     }
 
     /** Ends the given sessions from the server's side (only ever sessions this test opened). */
@@ -151,7 +165,7 @@ final class TestDb implements AfterEachCallback {
 
     private final class Direct implements DataSource {
         private final Set<Long> ids;
-        private final String target;
+        private volatile String target;
 
         Direct(Set<Long> ids) {
             this(ids, url);

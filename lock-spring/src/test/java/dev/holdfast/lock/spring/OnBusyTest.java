@@ -116,7 +116,7 @@ class OnBusyTest {
                 "holdfast.lock.wait-time=5s");
         jobs = app.getBean(Jobs.class);
         otherProcess = JdbcTableLockProvider.builder(PostgresFixture.dataSource())
-                .tableName("holdfast_lock_spring_test").createTableIfMissing(true).build();
+                .tableName("holdfast_lock_spring_test").createIfMissing(true).build();
     }
 
     @AfterAll

@@ -24,7 +24,7 @@ class TableLeaseHarnessTest {
         String table = "harness_locks_" + suffix;
         String appName = "hf-harness-" + suffix;
         try (LockProvider setup = JdbcTableLockProvider.builder(PostgresFixture.dataSource()).tableName(table)
-                .createTableIfMissing(true).build()) {
+                .createIfMissing(true).build()) {
             setup.tryAcquire(LockRequest.of("harness-setup-" + suffix)).ifPresent(l -> l.release());
         }
         try {

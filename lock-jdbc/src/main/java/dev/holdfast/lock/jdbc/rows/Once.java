@@ -46,8 +46,10 @@ import org.jspecify.annotations.Nullable;
  * after that a run with the key does the work again. {@link #purgeExpired()} deletes expired keys (call it from
  * a scheduled job). The table ({@code holdfast_once} by default; schema files
  * {@code dev/holdfast/lock/jdbc/rows/<postgresql|mariadb|mysql>-holdfast_once.sql}) is created by
- * {@link Builder#createTableIfMissing(boolean)} or by your migrations. Keys are 1 to 255 characters, compared
- * byte for byte. Thread-safe.
+ * {@link Builder#build()} if it is missing ({@link Builder#createIfMissing(boolean)}, default on) or by your
+ * migrations; with that option off, the build checks that it exists and fails at once if not. Keys are 1 to 255
+ * characters of valid Unicode (no unpaired surrogate, no U+0000: the database could not store them as they are,
+ * so two different keys could become one), compared byte for byte. Thread-safe.
  *
  * @param <T> the type of the work's result
  */
@@ -137,7 +139,8 @@ public final class Once<T> {
      * Runs {@code work} unless a run with {@code key} has committed (and not expired); in the Spring transaction
      * bound to this thread for the data source, or in a transaction of its own.
      *
-     * @throws IllegalArgumentException if the key is empty or longer than {@link #MAX_KEY_LENGTH}
+     * @throws IllegalArgumentException if the key is empty, longer than {@link #MAX_KEY_LENGTH}, or not valid
+     *                                  Unicode (an unpaired surrogate) or contains U+0000
      * @throws LockBackendException     if a statement fails (a {@link SQLException} of the work included)
      * @throws RuntimeException         what the work or the codec throws (a transaction opened here is rolled back)
      */
@@ -205,6 +208,19 @@ public final class Once<T> {
         requireNonNull(key, "key");
         if (key.isEmpty() || key.length() > MAX_KEY_LENGTH) {
             throw new IllegalArgumentException("key must be 1 to " + MAX_KEY_LENGTH + " characters, was " + key.length());
+        }
+        for (int i = 0; i < key.length(); i++) {
+            char ch = key.charAt(i);
+            if (ch == 0) {
+                throw new IllegalArgumentException("key must not contain U+0000 (the database cannot store it), found at index " + i);
+            }
+            if (Character.isHighSurrogate(ch) && i + 1 < key.length() && Character.isLowSurrogate(key.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(ch)) {
+                // the driver would send it as '?', so "k\uD800" and "k?" would be one key
+                throw new IllegalArgumentException(String.format(
+                        "key must be valid Unicode, found an unpaired surrogate U+%04X at index %d", (int) ch, i));
+            }
         }
     }
 
@@ -283,7 +299,7 @@ public final class Once<T> {
         private final Codec<T> codec;
         private String table = "holdfast_once";
         private Duration keepFor = Duration.ofDays(7);
-        private boolean createTable;
+        private boolean createIfMissing = true;
 
         private Builder(DataSource dataSource, Codec<T> codec) {
             this.dataSource = requireNonNull(dataSource, "dataSource");
@@ -314,29 +330,70 @@ public final class Once<T> {
             return this;
         }
 
-        /** Whether {@link #build()} creates the keys table if it does not exist (default false). */
-        public Builder<T> createTableIfMissing(boolean create) {
-            this.createTable = create;
+        /**
+         * Whether {@link #build()} creates the keys table if it does not exist (default {@code true}). Off, the
+         * build checks that the table exists and fails with a message naming it and its DDL file if not.
+         */
+        public Builder<T> createIfMissing(boolean createIfMissing) {
+            this.createIfMissing = createIfMissing;
             return this;
         }
 
         /**
-         * The idempotency keys.
+         * The former name of {@link #createIfMissing(boolean)}.
          *
-         * @throws LockBackendException if the table was to be created and that failed
+         * @deprecated use {@link #createIfMissing(boolean)}, the option every JDBC builder shares
+         */
+        @Deprecated
+        public Builder<T> createTableIfMissing(boolean create) {
+            return createIfMissing(create);
+        }
+
+        /**
+         * The idempotency keys: detects the dialect and checks (or creates) the keys table, on a short-lived
+         * connection of the data source (never a caller's transactional one).
+         *
+         * @throws LockBackendException  if the database cannot be reached or creating the table failed
+         * @throws IllegalStateException if the table is missing and {@code createIfMissing} is off
          */
         public Once<T> build() {
             Once<T> once = new Once<>(this);
-            if (createTable) {
-                try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
-                    RowDialect d = once.tx.dialect(c);
-                    s.execute(d.onceSchema(d.quote(table)));
-                    if (!c.getAutoCommit()) {
-                        c.commit();
-                    }
-                } catch (SQLException e) {
-                    throw new LockBackendException(null, "jdbc", "cannot create the idempotency keys table " + table, e);
+            Connection c;
+            try {
+                c = once.tx.dataSource().getConnection();
+            } catch (SQLException e) {
+                throw new LockBackendException(null, "jdbc", "the database is unreachable: cannot open a connection to "
+                        + "check (or create) the idempotency keys table '" + table + "' at build time", e);
+            }
+            try (c) {
+                RowDialect d = once.tx.dialect(c);
+                String file = "dev/holdfast/lock/jdbc/rows/" + d.onceSchemaFile();
+                if (!c.getAutoCommit()) {
+                    c.setAutoCommit(true);
                 }
+                SQLException createFailure = null;
+                if (createIfMissing) {
+                    try (Statement s = c.createStatement()) {
+                        s.execute(d.onceSchema(d.quote(table)));
+                    } catch (SQLException e) {
+                        createFailure = e; // another process may have created it at the same moment: the probe tells
+                    }
+                }
+                try (Statement s = c.createStatement()) {
+                    s.executeQuery("SELECT 1 FROM " + d.quote(table) + " WHERE 1 = 0").close();
+                } catch (SQLException e) {
+                    if (createFailure != null) {
+                        createFailure.addSuppressed(e);
+                        throw new LockBackendException(null, d.name(), "cannot create the idempotency keys table '"
+                                + table + "' (DDL: " + file + " in the holdfast lock-jdbc jar)", createFailure);
+                    }
+                    throw new IllegalStateException(d.name() + ": the idempotency keys table '" + table + "' does not "
+                            + "exist (or cannot be read). Build with createIfMissing(true) (the default) to create it, "
+                            + "or create it yourself with " + file + " from the holdfast lock-jdbc jar ("
+                            + e.getMessage() + ")", e);
+                }
+            } catch (SQLException e) {
+                throw new LockBackendException(null, "jdbc", "schema check of the idempotency keys table '" + table + "' failed", e);
             }
             return once;
         }

@@ -98,6 +98,12 @@ public final class RowLock {
 
     /** How long to wait for another transaction's lock on the row. Immutable. */
     public static final class Wait {
+        /**
+         * The longest {@link #upTo(Duration)}: {@code Integer.MAX_VALUE} milliseconds (about 24.8 days), the
+         * largest {@code lock_timeout} PostgreSQL accepts.
+         */
+        public static final Duration MAX_TIMEOUT = Duration.ofMillis(Integer.MAX_VALUE);
+
         private static final Wait NO_WAIT = new Wait(LockMode.NOWAIT, Duration.ZERO);
         private static final Wait SKIP_LOCKED = new Wait(LockMode.SKIP_LOCKED, Duration.ZERO);
 
@@ -112,12 +118,16 @@ public final class RowLock {
         /**
          * Wait up to {@code timeout} for the lock ({@code FOR UPDATE} with a lock timeout).
          *
-         * @throws IllegalArgumentException if the timeout is not positive
+         * @throws IllegalArgumentException if the timeout is not positive or longer than {@link #MAX_TIMEOUT}
          */
         public static Wait upTo(Duration timeout) {
             requireNonNull(timeout, "timeout");
             if (timeout.isNegative() || timeout.isZero()) {
                 throw new IllegalArgumentException("timeout must be positive, was " + timeout + " (use noWait())");
+            }
+            if (timeout.compareTo(MAX_TIMEOUT) > 0) {
+                throw new IllegalArgumentException("timeout must be at most " + MAX_TIMEOUT + " (Integer.MAX_VALUE ms, "
+                        + "PostgreSQL's largest lock_timeout), was " + timeout);
             }
             return new Wait(LockMode.WAIT, timeout);
         }
@@ -230,6 +240,13 @@ public final class RowLock {
                 }
             } catch (SQLException e) {
                 if (!d.isLockNotAvailable(e)) {
+                    if (savepoint != null) {
+                        try {
+                            c.rollback(savepoint); // the caller's transaction stays usable after the failure
+                        } catch (SQLException suppressed) {
+                            e.addSuppressed(suppressed);
+                        }
+                    }
                     throw e;
                 }
                 if (savepoint != null) {

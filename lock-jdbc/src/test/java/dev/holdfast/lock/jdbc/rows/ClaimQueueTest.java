@@ -153,7 +153,7 @@ class ClaimQueueTest {
             assertThat(b.claim(100).rows()).isEmpty();
             assertThat(others.complete()).isEqualTo(6);
             assertThat(first.heartbeat()).isEqualTo(4);
-            ClaimQueue.Batch reclaimed = Await.value(Duration.ofSeconds(10), "the claims to time out", () -> {
+            ClaimQueue.Batch reclaimed = Await.value(Duration.ofSeconds(30), "the claims to time out", () -> {
                 ClaimQueue.Batch batch = b.claim(100);
                 return batch.rows().isEmpty() ? null : batch;
             });

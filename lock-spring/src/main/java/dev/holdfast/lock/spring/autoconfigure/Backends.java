@@ -109,7 +109,7 @@ final class Backends {
         static LockProvider table(DataSource ds, HoldfastLockProperties props, Consumer<AbstractProviderBuilder<?>> common) {
             var b = dev.holdfast.lock.jdbc.JdbcTableLockProvider.builder(ds)
                     .tableName(props.getJdbc().getTableName())
-                    .createTableIfMissing(props.getJdbc().isCreateTable());
+                    .createIfMissing(props.getJdbc().isCreateTable());
             common.accept(b);
             return b.build();
         }
