@@ -184,6 +184,18 @@ public final class JdbcTableLockProvider extends AbstractLockProvider implements
                 Duration.ofNanos(Math.multiplyExact(Math.max(0, row.expiresInMicros()), 1000L)), -1));
     }
 
+    /** Release notifications received so far (tests); 0 without a listener. */
+    long notificationsReceived() {
+        PgNotificationListener l = listener;
+        return l == null ? 0 : l.received();
+    }
+
+    /** Whether the LISTEN connection is open (tests). */
+    boolean listening() {
+        PgNotificationListener l = listener;
+        return l != null && l.listening();
+    }
+
     @Override
     protected void closeBackend() {
         PgNotificationListener l = listener;

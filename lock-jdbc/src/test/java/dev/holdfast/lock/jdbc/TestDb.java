@@ -43,6 +43,38 @@ final class TestDb implements AfterEachCallback {
     final java.util.Queue<String> sqlTexts = new java.util.concurrent.ConcurrentLinkedQueue<>();
     volatile boolean recordSql;
     private final List<HikariDataSource> pools = new CopyOnWriteArrayList<>();
+    private final List<Fault> faults = new CopyOnWriteArrayList<>();
+
+    /** What an armed fault does to a statement whose SQL text matches. */
+    enum FaultAction {
+        /**
+         * The statement does not run: in its place the session runs a statement the server cancels (PostgreSQL
+         * statement_timeout, SQLSTATE 57014; MariaDB max_statement_time, error 1969), whose real error is thrown.
+         */
+        SERVER_CANCELS,
+        /** The statement runs (and commits), then its reply is "lost": the connection is aborted, 08006 thrown. */
+        REPLY_LOST
+    }
+
+    private static final class Fault {
+        final java.util.function.Predicate<String> sql;
+        final FaultAction action;
+        final java.util.concurrent.atomic.AtomicInteger remaining;
+
+        Fault(java.util.function.Predicate<String> sql, FaultAction action, int times) {
+            this.sql = sql;
+            this.action = action;
+            this.remaining = new java.util.concurrent.atomic.AtomicInteger(times);
+        }
+    }
+
+    /**
+     * Arms a fault for the next {@code times} executions of prepared statements whose SQL text contains
+     * {@code sqlPart} (on connections of this test database); disarmed after the test.
+     */
+    void failNext(String sqlPart, FaultAction action, int times) {
+        faults.add(new Fault(sql -> sql.contains(sqlPart), action, times));
+    }
 
     private TestDb(Kind kind, String url, String user, String password) {
         this.kind = kind;
@@ -77,6 +109,11 @@ final class TestDb implements AfterEachCallback {
 
     /** A pool of recorded, counted sessions, closed after the current test. */
     HikariDataSource pool(String name, int size, Set<Long> ids) {
+        return pool(name, size, ids, config -> { });
+    }
+
+    /** Like {@link #pool(String, int, Set)}, with more settings. */
+    HikariDataSource pool(String name, int size, Set<Long> ids, java.util.function.Consumer<HikariConfig> settings) {
         HikariConfig config = new HikariConfig();
         config.setDataSource(direct(ids));
         config.setPoolName(name);
@@ -85,6 +122,7 @@ final class TestDb implements AfterEachCallback {
         config.setIdleTimeout(10_000);
         config.setConnectionTimeout(5_000);
         config.setInitializationFailTimeout(-1);
+        settings.accept(config);
         if (kind == Kind.H2) {
             // H2 reports a session ended from outside (ABORT_SESSION) with its own codes, which Hikari does not know
             config.setExceptionOverride(new com.zaxxer.hikari.SQLExceptionOverride() {
@@ -151,6 +189,7 @@ final class TestDb implements AfterEachCallback {
 
     @Override
     public void afterEach(ExtensionContext context) {
+        faults.clear();
         pools.forEach(HikariDataSource::close);
         pools.clear();
     }
@@ -242,7 +281,8 @@ final class TestDb implements AfterEachCallback {
                 }
                 Object result = method.invoke(c, args);
                 if (result instanceof Statement st) {
-                    return countingStatement(st);
+                    String sql = method.getName().startsWith("prepare") && args != null && args[0] instanceof String s ? s : null;
+                    return countingStatement(c, st, sql);
                 }
                 return result;
             } catch (InvocationTargetException e) {
@@ -252,7 +292,35 @@ final class TestDb implements AfterEachCallback {
         return (Connection) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {Connection.class}, h);
     }
 
-    private Statement countingStatement(Statement st) {
+    private @org.jspecify.annotations.Nullable Fault armed(@org.jspecify.annotations.Nullable String sql) {
+        if (sql == null) {
+            return null;
+        }
+        for (Fault f : faults) {
+            if (f.sql.test(sql) && f.remaining.getAndDecrement() > 0) {
+                return f;
+            }
+        }
+        return null;
+    }
+
+    private void cancelledOnServer(Connection raw) throws SQLException {
+        try (Statement s = raw.createStatement()) {
+            if (kind == Kind.POSTGRES) {
+                s.execute("SELECT set_config('statement_timeout', '100', false)");
+                try {
+                    s.execute("SELECT pg_sleep(10)");
+                } finally {
+                    s.execute("SELECT set_config('statement_timeout', '0', false)");
+                }
+            } else if (kind == Kind.MARIADB) {
+                s.execute("SET STATEMENT max_statement_time = 0.1 FOR SELECT SLEEP(10)");
+            }
+        }
+        throw new IllegalStateException("the server did not cancel the fault's statement");
+    }
+
+    private Statement countingStatement(Connection raw, Statement st, @org.jspecify.annotations.Nullable String preparedSql) {
         Class<?>[] ifaces = st instanceof java.sql.CallableStatement ? new Class<?>[] {java.sql.CallableStatement.class}
                 : st instanceof java.sql.PreparedStatement ? new Class<?>[] {java.sql.PreparedStatement.class}
                 : new Class<?>[] {Statement.class};
@@ -261,6 +329,19 @@ final class TestDb implements AfterEachCallback {
                 statements.incrementAndGet();
                 if (recordSql && args != null && args.length > 0 && args[0] instanceof String sql) {
                     sqlTexts.add(sql);
+                }
+                Fault fault = armed(args != null && args.length > 0 && args[0] instanceof String sql ? sql : preparedSql);
+                if (fault != null && fault.action == FaultAction.SERVER_CANCELS) {
+                    cancelledOnServer(raw);
+                }
+                if (fault != null && fault.action == FaultAction.REPLY_LOST) {
+                    try {
+                        method.invoke(st, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                    raw.abort(Runnable::run);
+                    throw new java.sql.SQLNonTransientConnectionException("reply lost (test fault)", "08006");
                 }
             }
             try {
