@@ -11,6 +11,7 @@ import dev.holdfast.lock.spi.AbstractLockProvider;
 import dev.holdfast.lock.spi.AbstractProviderBuilder;
 import dev.holdfast.lock.spi.Backoff;
 import dev.holdfast.lock.spi.LockRuntime;
+import dev.holdfast.lock.spi.Ticker;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -124,6 +125,8 @@ public final class ZookeeperLockProvider extends AbstractLockProvider implements
     /** Default base path of the lock folders. */
     public static final String DEFAULT_BASE_PATH = "/holdfast/locks";
     private static final long MIN_EXPIRY_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(25);
+    private static final int MAX_CREATE_ATTEMPTS = 5;
+    private static final long NOT_SEEN = Long.MIN_VALUE;
 
     private final CuratorFramework client;
     private final String basePath;
@@ -174,27 +177,37 @@ public final class ZookeeperLockProvider extends AbstractLockProvider implements
         }
         String folder = lockFolder(name);
         String owner = runtime.newOwnerId();
-        long start = runtime.ticker().nanoTime();
         String ours = null;
-        Waiter waiter = new Waiter();
+        Waiter waiter = new Waiter(runtime.ticker());
         waiters.add(waiter);
         try {
             awaitConnection(name);
             if (!orphans.isEmpty()) {
                 deleteOrphans();
             }
+            if (request.waitTime().isZero() && !queueOf(folder).isEmpty()) {
+                // a try-once looks before it queues: when busy it never creates a node, so a process that dies
+                // mid-request leaves nothing behind that could block others until its session expires
+                return Optional.empty();
+            }
             Stat created = new Stat();
-            ours = client.create()
-                    .storingStatIn(created)
-                    .creatingParentContainersIfNeeded()
-                    .withProtection()
-                    .withMode(CreateMode.EPHEMERAL_SEQUENTIAL)
-                    .forPath(ZKPaths.makePath(folder, LockPaths.NODE_NAME), owner.getBytes(StandardCharsets.UTF_8));
+            ours = createQueueNode(folder, owner, created);
+            if (created.getCzxid() == 0) {
+                // Curator's protected mode found our node again after a lost create reply and returned its path
+                // without filling the Stat: read it (czxid is the token, ephemeralOwner the session)
+                Stat read = client.checkExists().forPath(ours);
+                if (read == null) {
+                    throw new LockBackendException(name, BACKEND,
+                            "the queue node vanished right after its create (its session ended?)", null);
+                }
+                created = read;
+            }
             String node = ZKPaths.getNodeFromPath(ours);
             long session = created.getEphemeralOwner();
             boolean watchingSelf = false;
             while (true) {
                 long epoch = lossEpoch;
+                long listedAt = runtime.ticker().nanoTime(); // a grant this list confirms counts from here
                 List<String> queue = LockPaths.queue(client.getChildren().forPath(folder));
                 int index = queue.indexOf(node);
                 if (index < 0) {
@@ -202,11 +215,7 @@ public final class ZookeeperLockProvider extends AbstractLockProvider implements
                             "the queue node vanished while waiting (session 0x" + Long.toHexString(session) + " ended?)", null);
                 }
                 if (index == 0 && epoch == lossEpoch) {
-                    if (currentSessionId() != session) {
-                        throw new LockBackendException(name, BACKEND, "the session changed while acquiring", null);
-                    }
-                    ZookeeperLease lease = new ZookeeperLease(this, runtime, request, created.getCzxid(), owner, start,
-                            ours, session, epoch);
+                    ZookeeperLease lease = grant(request, created.getCzxid(), owner, listedAt, ours, session, epoch);
                     ours = null; // granted: keep the node
                     return Optional.of(lease);
                 }
@@ -234,41 +243,118 @@ public final class ZookeeperLockProvider extends AbstractLockProvider implements
                     continue; // the predecessor left between the list and the watch
                 }
                 waiter.await(remaining);
-                if (index == 1 && waiter.sawOnly(predecessor) && epoch == lossEpoch && currentSessionId() == session) {
+                long deletedAt = waiter.deletedAtIfOnly(predecessor);
+                if (index == 1 && deletedAt != NOT_SEEN && epoch == lossEpoch && currentSessionId() == session) {
                     // The holder's node is gone and ours was next. No node below ours can appear (sequence
-                    // numbers only grow), so ours is now the lowest: granted without listing again.
-                    ZookeeperLease lease = new ZookeeperLease(this, runtime, request, created.getCzxid(), owner, start,
-                            ours, session, epoch);
+                    // numbers only grow), so ours is now the lowest: granted without listing again, counted
+                    // from the moment the deletion was heard.
+                    ZookeeperLease lease = grant(request, created.getCzxid(), owner, deletedAt, ours, session, epoch);
                     ours = null;
                     return Optional.of(lease);
                 }
             }
         } catch (InterruptedException e) {
-            if (ours != null) {
-                deleteQuietly(ours); // the caller restores the interrupt flag
-                ours = null;
+            throw e; // the node is deleted below; the caller restores the interrupt flag
+        } catch (LockBackendException e) {
+            if (interruptedBy(e)) {
+                throw interruption(e);
             }
             throw e;
-        } catch (LockBackendException e) {
-            throw e;
         } catch (Exception e) {
+            if (interruptedBy(e)) {
+                throw interruption(e);
+            }
             throw new LockBackendException(name, BACKEND, "acquire failed", e);
         } finally {
             waiters.remove(waiter);
             if (ours != null) {
+                // every way out but a grant (busy, wait over, interrupt, failure) deletes our own node, so that
+                // no orphan blocks the queue; a create whose outcome is unknown (it threw) is found by its
+                // protection id and deleted by Curator in the background
                 deleteQuietly(ours);
             }
         }
     }
 
+    /**
+     * The lease for a node found to be the lowest in its folder by a read that started at
+     * {@code confirmedAt}: its local deadline counts from that read (not from the request's start, which
+     * may lie a whole queue wait earlier). A grant confirmed so late that its deadline already passed is
+     * not handed out: the caller's {@code finally} deletes the node and the acquire fails.
+     */
+    private ZookeeperLease grant(LockRequest request, long czxid, String owner, long confirmedAt, String path,
+                                 long session, long epoch) {
+        if (currentSessionId() != session) {
+            throw new LockBackendException(request.name(), BACKEND, "the session changed while acquiring", null);
+        }
+        ZookeeperLease lease = new ZookeeperLease(this, runtime, request, czxid, owner, confirmedAt, path, session, epoch);
+        if (runtime.ticker().nanoTime() - lease.deadlineNanos() >= 0) {
+            throw new LockBackendException(request.name(), BACKEND, "ZooKeeper confirmed the grant only after its lease time ("
+                    + request.leaseTime() + ") had passed; the node was given up", null);
+        }
+        return lease;
+    }
+
+    /** The queue nodes of {@code folder}, first to last; empty if the folder does not exist. */
+    private List<String> queueOf(String folder) throws Exception {
+        try {
+            return LockPaths.queue(client.getChildren().forPath(folder));
+        } catch (KeeperException.NoNodeException e) {
+            return List.of();
+        }
+    }
+
+    /**
+     * Creates this request's ephemeral-sequential queue node (and the folders, as containers, if needed).
+     * The server removes an empty container folder at any moment, so a create can find the folder Curator
+     * just made gone again (NoNode, nothing was created): that is retried.
+     */
+    private String createQueueNode(String folder, String owner, Stat created) throws Exception {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return client.create()
+                        .storingStatIn(created)
+                        .creatingParentContainersIfNeeded()
+                        .withProtection()
+                        .withMode(CreateMode.EPHEMERAL_SEQUENTIAL)
+                        .forPath(ZKPaths.makePath(folder, LockPaths.NODE_NAME), owner.getBytes(StandardCharsets.UTF_8));
+            } catch (KeeperException.NoNodeException e) {
+                if (attempt >= MAX_CREATE_ATTEMPTS) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private static boolean interruptedBy(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof InterruptedException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static InterruptedException interruption(Throwable cause) {
+        InterruptedException e = new InterruptedException("interrupted while talking to ZooKeeper");
+        e.initCause(cause);
+        return e;
+    }
+
     /** Wakes a waiting acquire when its predecessor's node changes or the connection does. */
     private static final class Waiter implements Watcher {
+        private final Ticker ticker;
         private final ReentrantLock lock = new ReentrantLock();
         private final Condition woken = lock.newCondition();
         private boolean signalled;
         private @Nullable String deleted;
+        private long deletedAt;
         private @Nullable String self;
         private boolean selfDeleted;
+
+        Waiter(Ticker ticker) {
+            this.ticker = ticker;
+        }
 
         void watchSelf(String path) {
             lock.lock();
@@ -298,6 +384,7 @@ public final class ZookeeperLockProvider extends AbstractLockProvider implements
                         selfDeleted = true; // sticky: our node is gone for good
                     } else {
                         deleted = event.getPath();
+                        deletedAt = ticker.nanoTime();
                     }
                 }
             } finally {
@@ -307,13 +394,14 @@ public final class ZookeeperLockProvider extends AbstractLockProvider implements
         }
 
         /**
-         * Whether the node at {@code path} was deleted since {@link #arm()} while our own node was not
-         * (ZooKeeper delivers a session's watch events in the order of the changes).
+         * When the deletion of the node at {@code path} was heard, if it was deleted since {@link #arm()} while
+         * our own node was not (ZooKeeper delivers a session's watch events in the order of the changes);
+         * else {@link #NOT_SEEN}.
          */
-        boolean sawOnly(String path) {
+        long deletedAtIfOnly(String path) {
             lock.lock();
             try {
-                return path.equals(deleted) && self != null && !selfDeleted;
+                return path.equals(deleted) && self != null && !selfDeleted ? deletedAt : NOT_SEEN;
             } finally {
                 lock.unlock();
             }

@@ -13,6 +13,7 @@ import dev.holdfast.lock.testkit.fixtures.ZookeeperFixture;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -307,8 +308,10 @@ class ZookeeperLockProviderTest {
     }
 
     @Test
-    void uncontendedAcquireTakesTwoRoundTripsAndReleaseOne() {
+    void roundTripsOfAnUncontendedAcquireAReleaseAndABusyTryOnce() throws Exception {
         CuratorFramework client = client();
+        // a folder that exists (Curator traces only the operations that succeed, not a list's NoNode)
+        client.create().creatingParentContainersIfNeeded().forPath(ZKPaths.makePath(base, LockPaths.segment("rt2"), "keep"));
         ZookeeperLockProvider p = provider(client);
         grant(p, "warm").release(); // creates the base folders
         Lease keep = grant(p, "warm"); // keeps the folder from being removed
@@ -318,15 +321,23 @@ class ZookeeperLockProviderTest {
         lease.release();
         trips.reset();
         Lease held = grant(q, "rt2");
-        int acquire = trips.total();
+        int tryOnce = trips.total();
+        Map<String, Integer> tryOnceKinds = trips.byKind();
+        trips.reset();
         held.release();
-        int release = trips.total() - acquire;
+        int release = trips.total();
+        trips.reset();
+        Lease waited = q.acquire(LockRequest.named("rt2").leaseTime(Duration.ofSeconds(30)).waitTime(PATIENCE).build());
+        int waiting = trips.total();
+        Map<String, Integer> waitingKinds = trips.byKind();
+        waited.release();
         trips.reset();
         assertThat(q.tryAcquire(once("warm"))).isEmpty();
         int busy = trips.total();
-        assertThat(acquire).as("acquire: %s", trips.byKind()).isEqualTo(2); // create (+ folder), list
+        assertThat(tryOnce).as("try-once: %s", tryOnceKinds).isEqualTo(3); // list, create (+ folder), list
+        assertThat(waiting).as("acquire with a wait time: %s", waitingKinds).isEqualTo(2); // create, list
         assertThat(release).isEqualTo(1); // delete
-        assertThat(busy).as("busy try-once").isEqualTo(3); // create, list, delete
+        assertThat(busy).as("busy try-once: %s", trips.byKind()).isEqualTo(1); // list only: no node is created
         keep.release();
     }
 
