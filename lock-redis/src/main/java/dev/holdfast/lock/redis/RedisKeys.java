@@ -11,7 +11,9 @@ import java.util.Base64;
  * <ul>
  *   <li>{@code <prefix>{<enc>}} — the lock hash (owner, token, since) with the lease as its TTL;</li>
  *   <li>{@code <prefix>{<enc>}:fence} — the fencing counter (no TTL);</li>
- *   <li>{@code <prefix>{<enc>}:released} — the pub/sub channel a release is announced on.</li>
+ *   <li>{@code <prefix>{<enc>}:released} — the pub/sub channel a release is announced on;</li>
+ *   <li>{@code <prefix>{<enc>}:gone} — the owner id that last released or abandoned the lock, kept for a
+ *       short time (so a resent copy of its release or acquire is recognised; see the scripts).</li>
  * </ul>
  * {@code enc} is the name's UTF-8 bytes with every byte outside {@code [A-Za-z0-9._:/-]} written as
  * {@code %XX} (so {@code payout:42} stays readable, and {@code {}}, {@code %}, spaces and non-ASCII are
@@ -34,10 +36,10 @@ final class RedisKeys {
     /** The lock's keys and channel. */
     Names of(String name) {
         String tag = prefix + "{" + encode(name) + "}";
-        return new Names(tag, tag + ":fence", tag + ":released");
+        return new Names(tag, tag + ":fence", tag + ":released", tag + ":gone");
     }
 
-    record Names(String lock, String fence, String channel) {
+    record Names(String lock, String fence, String channel, String gone) {
     }
 
     static String encode(String name) {

@@ -61,6 +61,11 @@ public final class RedisLockProvider extends AbstractLockProvider implements Loc
 
     private static final Logger log = LoggerFactory.getLogger(RedisLockProvider.class);
     static final String BACKEND = "redis";
+    /**
+     * How long the server remembers the owner id that last released or abandoned a lock (the
+     * {@code :gone} key): longer than any resend of a command by the client can take.
+     */
+    static final Duration GONE_MEMORY = Duration.ofSeconds(60);
 
     private final RedissonClient client;
     private final RedisKeys keys;
@@ -105,32 +110,73 @@ public final class RedisLockProvider extends AbstractLockProvider implements Loc
         return Optional.empty();
     }
 
-    private Optional<RedisLease> attempt(LockRequest request, RedisKeys.Names names, String owner) {
+    private Optional<RedisLease> attempt(LockRequest request, RedisKeys.Names names, String owner)
+            throws InterruptedException {
         String leaseMs = Long.toString(request.leaseTime().toMillis());
+        List<Object> scriptKeys = List.of(names.lock(), names.fence(), names.gone());
         long start = runtime.ticker().nanoTime();
         long token;
-        if (replicaAcks == 0) {
-            Long result = scripts.runOnKeys(RedisScripts.Script.ACQUIRE, names.lock(), names.fence(), owner, leaseMs);
-            token = result == null ? 0 : result;
-        } else {
-            RedisScripts.Acked<Long> acked = scripts.runAcked(RedisScripts.Script.ACQUIRE,
-                    List.of(names.lock(), names.fence()), replicaAcks, replicaAckTimeout, owner, leaseMs);
-            token = acked.result() == null ? 0 : acked.result();
-            if (token > 0 && acked.replicas() < replicaAcks) {
-                try {
-                    release(names, owner, token, Duration.ZERO);
-                } catch (RuntimeException e) {
-                    log.debug("could not undo unacknowledged grant of '{}'", request.name(), e);
-                }
-                throw new LockBackendException(request.name(), BACKEND, "grant acknowledged by "
-                        + acked.replicas() + " of the " + replicaAcks + " replicas required within "
-                        + replicaAckTimeout + "; it was not granted", null);
+        RedisScripts.Acked<Long> acked = null;
+        try {
+            if (replicaAcks == 0) {
+                Long result = scripts.runOnKeysInterruptibly(RedisScripts.Script.ACQUIRE, scriptKeys, owner, leaseMs);
+                token = result == null ? 0 : result;
+            } else {
+                acked = scripts.runAcked(RedisScripts.Script.ACQUIRE, scriptKeys, replicaAcks, replicaAckTimeout, true,
+                        owner, leaseMs);
+                token = acked.result() == null ? 0 : acked.result();
             }
+        } catch (InterruptedException e) {
+            // the script may have run (or still run: sent, or resent by Redisson): undo it before reporting
+            abandon(request.name(), names, owner, true);
+            throw e;
+        } catch (RuntimeException e) {
+            // no answer in time, connection lost, ...: the grant may have happened without us knowing
+            abandon(request.name(), names, owner, false);
+            throw e;
+        }
+        if (acked != null && token > 0 && acked.replicas() < replicaAcks) {
+            abandon(request.name(), names, owner, true);
+            throw new LockBackendException(request.name(), BACKEND, "grant acknowledged by "
+                    + acked.replicas() + " of the " + replicaAcks + " replicas required within "
+                    + replicaAckTimeout + "; it was not granted", null);
         }
         if (token <= 0) {
             return Optional.empty();
         }
         return Optional.of(new RedisLease(runtime, this, names, request, token, owner, start));
+    }
+
+    /**
+     * Gives up an acquire attempt whose outcome is unknown: deletes the lock only if this attempt's owner
+     * holds it, and marks the owner gone so a copy of the acquire still on its way is refused. After an
+     * interrupt it waits for the answer (bounded by the client's timeout; the process may be shutting
+     * down); after a failure it does not keep the caller waiting.
+     */
+    private void abandon(String name, RedisKeys.Names names, String owner, boolean await) {
+        List<Object> scriptKeys = List.of(names.lock(), names.gone());
+        Object[] args = {owner, names.channel(), Long.toString(GONE_MEMORY.toMillis())};
+        if (await) {
+            try {
+                Long freed = scripts.runOnKeys(RedisScripts.Script.ABANDON, scriptKeys, args);
+                if (freed != null && freed == 1) {
+                    log.debug("freed the lock '{}' an abandoned acquire attempt ({}) had taken", name, owner);
+                }
+            } catch (RuntimeException e) {
+                log.warn("could not undo an abandoned acquire attempt of '{}' ({}); if it was granted the lock "
+                        + "stays taken until its lease time passes: {}", name, owner, e.toString());
+            }
+            return;
+        }
+        scripts.<Long>runOnKeysAsync(RedisScripts.Script.ABANDON, scriptKeys, args).whenComplete((freed, e) -> {
+            if (e != null) {
+                // debug: the acquire's own failure was reported to the caller; with the server down this repeats
+                log.debug("could not undo an acquire attempt of '{}' ({}) whose outcome is unknown; if it was "
+                        + "granted the lock stays taken until its lease time passes: {}", name, owner, e.toString());
+            } else if (freed != null && freed == 1) {
+                log.debug("freed the lock '{}' an acquire attempt with an unknown outcome ({}) had taken", name, owner);
+            }
+        });
     }
 
     boolean extend(RedisKeys.Names names, String owner, long token, Duration leaseTime) {
@@ -139,8 +185,13 @@ public final class RedisLockProvider extends AbstractLockProvider implements Loc
             Long result = scripts.runOnKey(RedisScripts.Script.EXTEND, names.lock(), owner, Long.toString(token), leaseMs);
             return result != null && result == 1;
         }
-        RedisScripts.Acked<Long> acked = scripts.runAcked(RedisScripts.Script.EXTEND, List.of(names.lock()),
-                replicaAcks, replicaAckTimeout, owner, Long.toString(token), leaseMs);
+        RedisScripts.Acked<Long> acked;
+        try {
+            acked = scripts.runAcked(RedisScripts.Script.EXTEND, List.of(names.lock()),
+                    replicaAcks, replicaAckTimeout, false, owner, Long.toString(token), leaseMs);
+        } catch (InterruptedException e) {
+            throw new AssertionError("an uninterruptible wait was interrupted", e);
+        }
         if (acked.result() == null || acked.result() != 1) {
             return false;
         }
@@ -152,12 +203,25 @@ public final class RedisLockProvider extends AbstractLockProvider implements Loc
         return true;
     }
 
-    /** @return whether this owner and token still held the lock (release.lua returns 1 or 0) */
+    /**
+     * Owner-and-token-checked release (release.lua). A resent copy of a release that already worked
+     * (Redisson resends a command whose reply is late, and the last copy's reply is the one returned)
+     * finds this owner recorded as gone and counts as released.
+     *
+     * @return whether this owner and token held the lock: false only if it expired or another owner holds it
+     */
     boolean release(RedisKeys.Names names, String owner, long token, Duration keepFor) {
         long keepMs = keepFor.isZero() ? 0 : Math.max(1, (keepFor.toNanos() + 999_999) / 1_000_000);
-        Long released = scripts.runOnKey(RedisScripts.Script.RELEASE, names.lock(), owner, Long.toString(token),
-                Long.toString(keepMs), names.channel());
-        return released != null && released == 1;
+        Long released = scripts.runOnKeys(RedisScripts.Script.RELEASE, List.of(names.lock(), names.gone()), owner,
+                Long.toString(token), Long.toString(keepMs), names.channel(), Long.toString(GONE_MEMORY.toMillis()));
+        if (released == null) {
+            return false;
+        }
+        if (released == 2) {
+            log.debug("release of '{}' (token {}) was answered by a resent copy; the first copy released it",
+                    names.lock(), token);
+        }
+        return released == 1 || released == 2;
     }
 
     /**

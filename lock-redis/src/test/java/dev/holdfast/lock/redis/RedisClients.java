@@ -40,6 +40,15 @@ final class RedisClients implements AutoCloseable {
 
     /** A client; {@code lazy} = connect on first command (for unreachable addresses). */
     RedissonClient create(String address, String clientName, boolean lazy) {
+        return create(address, clientName, lazy, 1000, 2, 100);
+    }
+
+    /**
+     * A client with its own command timeout and retries: Redisson resends a command that got no reply
+     * within {@code timeoutMs}, up to {@code retryAttempts} times, {@code retryIntervalMs} apart.
+     */
+    RedissonClient create(String address, String clientName, boolean lazy, int timeoutMs, int retryAttempts,
+                          int retryIntervalMs) {
         Config config = new Config();
         config.setEventLoopGroup(loop);
         config.setExecutor(executor);
@@ -52,10 +61,10 @@ final class RedisClients implements AutoCloseable {
                 .setSubscriptionConnectionMinimumIdleSize(1)
                 .setSubscriptionConnectionPoolSize(2)
                 .setConnectTimeout(1000)
-                .setTimeout(1000)
-                .setRetryAttempts(2)
+                .setTimeout(timeoutMs)
+                .setRetryAttempts(retryAttempts)
                 .setPingConnectionInterval(1000);
-        single.setRetryInterval(100);
+        single.setRetryInterval(retryIntervalMs);
         RedissonClient client = Redisson.create(config);
         clients.add(client);
         return client;

@@ -1,0 +1,281 @@
+package dev.holdfast.lock.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.holdfast.lock.LeaderElection;
+import dev.holdfast.lock.Lease;
+import dev.holdfast.lock.LockBackendException;
+import dev.holdfast.lock.LockInfo;
+import dev.holdfast.lock.LockInterruptedException;
+import dev.holdfast.lock.LockLostException;
+import dev.holdfast.lock.LockRequest;
+import dev.holdfast.lock.LossReason;
+import dev.holdfast.lock.testkit.Await;
+import dev.holdfast.lock.testkit.fixtures.RedisFixture;
+import dev.holdfast.lock.testkit.fixtures.RedisServerProcess;
+import dev.holdfast.lock.testkit.fixtures.RespClient;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.redisson.api.RedissonClient;
+
+/**
+ * What Redisson's command retry and thread interrupts do to locks, on a throwaway {@code redis-server}
+ * (CLIENT PAUSE stalls every client, so never the shared server). A paused server makes Redisson resend
+ * a command whose reply is late: the server then runs every copy, and the reply the caller sees is the
+ * last copy's. Each case asserts what a user sees: the lease (or busy with nothing left held), release's
+ * answer and the loss callbacks, the exception type, and whether another node can take the lock.
+ */
+@Timeout(value = 90, unit = TimeUnit.SECONDS)
+class RedisRetryAndInterruptTest {
+
+    private static final Duration PATIENCE = Duration.ofSeconds(15);
+    private static final Duration LONG_LEASE = Duration.ofSeconds(30);
+
+    private final RedisClients clients = new RedisClients();
+    private final List<RedisLockProvider> providers = new CopyOnWriteArrayList<>();
+    private final String prefix = RedisFixture.keyPrefix("retry");
+    private RedisServerProcess redis;
+
+    @BeforeEach
+    void startServer() {
+        redis = RedisServerProcess.start();
+    }
+
+    @AfterEach
+    void stopEverything() {
+        providers.forEach(RedisLockProvider::close);
+        clients.close();
+        redis.close();
+    }
+
+    /** A provider whose client gives up waiting for a reply after {@code timeoutMs} and resends it. */
+    private RedisLockProvider provider(int timeoutMs, int retryAttempts, int retryIntervalMs) {
+        RedissonClient client = clients.create(redis.address(), RedisClients.uniqueName("holdfast-retry"), false,
+                timeoutMs, retryAttempts, retryIntervalMs);
+        RedisLockProvider p = RedisLockProvider.builder(client).keyPrefix(prefix).build();
+        providers.add(p);
+        return p;
+    }
+
+    /** A provider with ordinary timeouts, standing for another node. */
+    private RedisLockProvider otherNode() {
+        return provider(2000, 2, 100);
+    }
+
+    private static String unique(String base) {
+        return base + "-" + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    /** Stalls every client of the server for {@code ms}; returns when the pause ends (System.nanoTime). */
+    private long pause(long ms) {
+        try (RespClient admin = redis.connect()) {
+            admin.call("CLIENT", "PAUSE", Long.toString(ms), "ALL");
+        }
+        return System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
+    }
+
+    private static void sleepUntil(long nanoTime) {
+        long left = nanoTime - System.nanoTime();
+        if (left > 0) {
+            Await.sleep(Duration.ofNanos(left));
+        }
+    }
+
+    /** The lock is free now and stays free for {@code stable} (an orphan would stay for the 30 s lease). */
+    private static void assertFreeAndStaysFree(RedisLockProvider p, String name, Duration stable) {
+        Await.until(Duration.ofSeconds(5), "nobody holds '" + name + "'", () -> p.inspect(name).isEmpty());
+        Await.sleep(stable);
+        assertThat(p.inspect(name)).as("holder of '%s' after it was freed", name).isEmpty();
+    }
+
+    // ------------------------------------------------------------------ acquire resent by Redisson
+
+    @Test
+    void aResentAcquireReturnsTheGrantOrLeavesNothingHeld() {
+        RedisLockProvider p = provider(300, 3, 100);
+        RedisLockProvider other = otherNode();
+        int granted = 0;
+        for (int i = 0; i < 3; i++) {
+            String name = unique("resent-acquire-" + i);
+            long pauseEnds = pause(800);
+            Optional<Lease> got;
+            try {
+                got = p.tryAcquire(LockRequest.named(name).leaseTime(LONG_LEASE).build());
+            } catch (LockBackendException unknownOutcome) {
+                got = Optional.empty(); // every copy timed out: allowed, as long as nothing stays held
+            }
+            sleepUntil(pauseEnds);
+            if (got.isPresent()) {
+                granted++;
+                Lease lease = got.get();
+                assertThat(lease.isHeld()).isTrue();
+                LockInfo holder = other.inspect(name).orElseThrow();
+                assertThat(holder.ownerId()).isEqualTo(lease.ownerId());
+                assertThat(holder.token()).isEqualTo(lease.token());
+                assertThat(other.tryAcquire(LockRequest.named(name).build())).as("busy while leased").isEmpty();
+                assertThat(lease.release()).isTrue();
+            } else {
+                // reported busy or failed: then the lock must not stay held by this provider without a lease
+                Optional<LockInfo> holder = other.inspect(name);
+                assertThat(holder).as("'%s' answered busy/failed but is held by %s", name, holder).isEmpty();
+            }
+            try (Lease next = Await.value(PATIENCE, "another node can take '" + name + "'",
+                    () -> other.tryAcquire(LockRequest.named(name).build()).orElse(null))) {
+                assertThat(next.isHeld()).isTrue();
+            }
+        }
+        System.out.printf("resent acquire: %d of 3 attempts returned the lease%n", granted);
+    }
+
+    // ------------------------------------------------------------------ release resent by Redisson
+
+    @Test
+    void aReleaseWhoseReplyComesLateCountsAsReleasedWithoutALossCallback() {
+        RedisLockProvider p = provider(300, 3, 100);
+        RedisLockProvider other = otherNode();
+        for (int i = 0; i < 3; i++) {
+            String name = unique("late-release-" + i);
+            Lease lease = p.tryAcquire(LockRequest.named(name).leaseTime(LONG_LEASE).build()).orElseThrow();
+            List<LockLostException> lost = new CopyOnWriteArrayList<>();
+            lease.onLost(lost::add);
+            long pauseEnds = pause(800);
+            boolean released = lease.release();
+            sleepUntil(pauseEnds);
+            assertThat(lost).as("loss callbacks of a release that worked").isEmpty();
+            assertThat(released).as("release() of a lease that was released (reply late)").isTrue();
+            assertThat(other.inspect(name)).isEmpty();
+        }
+    }
+
+    @Test
+    void aReleaseIsStillRefusedWhenAnotherOwnerHoldsTheLockOrItExpired() {
+        RedisLockProvider p = provider(300, 3, 100);
+        RedisLockProvider other = otherNode();
+        String name = unique("taken-over");
+        Lease lease = p.tryAcquire(LockRequest.named(name).leaseTime(LONG_LEASE).build()).orElseThrow();
+        List<LockLostException> lost = new CopyOnWriteArrayList<>();
+        lease.onLost(lost::add);
+        redis.call("DEL", new RedisKeys(prefix).of(name).lock()); // as if it had expired
+        Lease theirs = other.tryAcquire(LockRequest.named(name).leaseTime(LONG_LEASE).build()).orElseThrow();
+        assertThat(lease.release()).isFalse();
+        assertThat(lost).hasSize(1);
+        assertThat(lost.get(0).reason()).isEqualTo(LossReason.REFUSED);
+        assertThat(theirs.isHeld()).isTrue();
+        assertThat(other.inspect(name).orElseThrow().ownerId()).isEqualTo(theirs.ownerId());
+        assertThat(theirs.release()).isTrue();
+
+        String gone = unique("expired");
+        Lease expired = p.tryAcquire(LockRequest.named(gone).leaseTime(LONG_LEASE).build()).orElseThrow();
+        List<LockLostException> lostToo = new CopyOnWriteArrayList<>();
+        expired.onLost(lostToo::add);
+        redis.call("DEL", new RedisKeys(prefix).of(gone).lock());
+        assertThat(expired.release()).isFalse();
+        assertThat(lostToo).extracting(LockLostException::reason).containsExactly(LossReason.REFUSED);
+    }
+
+    // ------------------------------------------------------------------ interrupts
+
+    @Test
+    void interruptingAWaitingAcquireThrowsLockInterruptedAndLeavesTheLockFree() throws Exception {
+        RedisLockProvider p = provider(1000, 2, 100);
+        RedisLockProvider other = otherNode();
+        for (int i = 0; i < 2; i++) {
+            String name = unique("interrupted-acquire-" + i);
+            long pauseEnds = pause(1500);
+            AtomicReference<@Nullable Throwable> thrown = new AtomicReference<>();
+            AtomicBoolean flagKept = new AtomicBoolean();
+            AtomicReference<@Nullable Lease> leaked = new AtomicReference<>();
+            Thread t = new Thread(() -> {
+                try {
+                    leaked.set(p.tryAcquire(LockRequest.named(name).leaseTime(LONG_LEASE)
+                            .waitTime(Duration.ofSeconds(20)).build()).orElse(null));
+                } catch (Throwable e) {
+                    thrown.set(e);
+                    flagKept.set(Thread.currentThread().isInterrupted());
+                }
+            }, "interrupted-acquirer");
+            t.start();
+            Await.sleep(Duration.ofMillis(300)); // the acquire script is sent and waits in the paused server
+            t.interrupt();
+            t.join(PATIENCE.toMillis());
+            assertThat(t.isAlive()).as("the interrupted acquire returned").isFalse();
+            assertThat(leaked.get()).as("no lease from an interrupted acquire").isNull();
+            assertThat(thrown.get()).isInstanceOf(LockInterruptedException.class)
+                    .hasMessageContaining(name);
+            assertThat(flagKept).as("the interrupt flag is restored").isTrue();
+            sleepUntil(pauseEnds);
+            assertFreeAndStaysFree(other, name, Duration.ofMillis(700));
+            try (Lease next = other.tryAcquire(LockRequest.named(name).build()).orElseThrow()) {
+                assertThat(next.isHeld()).isTrue();
+            }
+        }
+    }
+
+    @Test
+    void releaseAndExtendWorkFromAnInterruptedThread() {
+        RedisLockProvider p = provider(1000, 2, 100);
+        RedisLockProvider other = otherNode();
+        String name = unique("interrupted-release");
+        Lease lease = p.tryAcquire(LockRequest.named(name).leaseTime(Duration.ofSeconds(10)).build()).orElseThrow();
+        List<LockLostException> lost = new CopyOnWriteArrayList<>();
+        lease.onLost(lost::add);
+        Thread.currentThread().interrupt();
+        try {
+            lease.extend(Duration.ofSeconds(20));
+            assertThat(lease.leaseTime()).isEqualTo(Duration.ofSeconds(20));
+            assertThat(lease.release()).isTrue();
+            assertThat(Thread.currentThread().isInterrupted()).as("the interrupt flag is kept").isTrue();
+        } finally {
+            Thread.interrupted();
+        }
+        assertThat(lost).isEmpty();
+        assertThat(other.inspect(name)).isEmpty();
+    }
+
+    @Test
+    void closingALeaderElectionWhileItsAcquireIsInFlightLeavesNobodyHoldingTheLeadership() throws Exception {
+        RedisLockProvider p = provider(1000, 2, 100);
+        RedisLockProvider other = otherNode();
+        for (int i = 0; i < 2; i++) {
+            String name = unique("leader-" + i);
+            List<String> events = new CopyOnWriteArrayList<>();
+            long pauseEnds = pause(1500);
+            LeaderElection election = LeaderElection.builder(p, name)
+                    .leaseTime(LONG_LEASE)
+                    .retryInterval(Duration.ofSeconds(5))
+                    .listener(new LeaderElection.Listener() {
+                        @Override
+                        public void leadershipGained(Lease lease) {
+                            events.add("gained");
+                        }
+
+                        @Override
+                        public void leadershipLost(@Nullable LockLostException cause) {
+                            events.add("lost");
+                        }
+                    })
+                    .build()
+                    .start();
+            Await.sleep(Duration.ofMillis(300)); // its acquire is in flight, stalled by the pause
+            election.close();                     // interrupts the election's thread
+            assertThat(election.isLeader()).isFalse();
+            sleepUntil(pauseEnds);
+            assertThat(events).as("leadership events").isIn(List.of(), List.of("gained", "lost"));
+            assertFreeAndStaysFree(other, name, Duration.ofMillis(700));
+            try (Lease next = other.tryAcquire(LockRequest.named(name).leaseTime(LONG_LEASE).build()).orElseThrow()) {
+                assertThat(next.isHeld()).as("another node takes the leadership at once").isTrue();
+            }
+        }
+    }
+}
