@@ -65,7 +65,8 @@ public final class InMemoryLockProvider extends AbstractLockProvider implements 
 
     @Override
     public Optional<LockInfo> inspect(String name) {
-        return store.inspect(LockRequest.validateName(name));
+        return store.inspect(LockRequest.validateName(name))
+                .map(i -> new LockInfo(i.name(), i.ownerId(), runtime.visibleToken(i.token()), i.acquiredAt(), i.expiresIn(), i.waiters()));
     }
 
     /** Builds an {@link InMemoryLockProvider}. */
@@ -283,17 +284,17 @@ public final class InMemoryLockProvider extends AbstractLockProvider implements 
 
         @Override
         protected boolean renewOnBackend(Duration leaseTime) {
-            return store.renew(name(), ownerId(), token(), leaseTime);
+            return store.renew(name(), ownerId(), backendToken(), leaseTime);
         }
 
         @Override
         protected void releaseOnBackend(Duration keepFor) {
-            store.release(name(), ownerId(), token(), keepFor);
+            store.release(name(), ownerId(), backendToken(), keepFor);
         }
 
         @Override
         protected boolean releaseIfOwned(Duration keepFor) {
-            return store.release(name(), ownerId(), token(), keepFor);
+            return store.release(name(), ownerId(), backendToken(), keepFor);
         }
     }
 }

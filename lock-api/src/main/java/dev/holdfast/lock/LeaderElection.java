@@ -37,7 +37,8 @@ import org.slf4j.LoggerFactory;
  *       Backends that notify waiters (Redis, ZooKeeper, PostgreSQL) hand the lock over as soon as the
  *       leader lets go; a backend failure is logged and retried after the retry interval.</li>
  *   <li>Holding the lease, this node is the leader: {@link Listener#leadershipGained(Lease)} runs. The
- *       provider renews the lease automatically.</li>
+ *       provider renews the lease automatically. A granted lease that is no longer held when it arrives is
+ *       released without calling any listener, and the node contends again.</li>
  *   <li>When the lease is lost (renewal refused or failing until its conservative local deadline, the
  *       connection or session ended, the provider closed) {@link Listener#leadershipLost} runs with the
  *       cause, and the node contends again. The local deadline ends before the backend can grant the lock
@@ -230,6 +231,13 @@ public final class LeaderElection implements AutoCloseable {
                 releaseQuietly(held);
                 return;
             }
+            if (!held.isHeld()) {
+                // a lease that is not held must never start leader work: give it back and contend again
+                log.warn("leader election '{}': the granted lease (token {}) was no longer held; contending again",
+                        name(), held.token());
+                releaseQuietly(held);
+                return;
+            }
             phase = Phase.LEADING;
             lease = held;
             loss = null;
@@ -318,10 +326,15 @@ public final class LeaderElection implements AutoCloseable {
     }
 
     private void releaseQuietly(Lease held) {
+        boolean interrupted = Thread.interrupted(); // a release must not be cut short by close()'s interrupt
         try {
             held.release();
         } catch (RuntimeException e) {
             log.warn("leader election '{}': release failed; the lock frees itself when its lease ends", name(), e);
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

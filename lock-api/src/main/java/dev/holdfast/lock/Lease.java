@@ -21,9 +21,16 @@ import java.util.function.Consumer;
  * {@link LockLostException}, and every {@link #onLost} listener runs exactly once.
  *
  * <h2>Fencing</h2>
- * {@link #token()} strictly increases per lock name across all holders and processes. Pass it with
- * every write to a shared resource so the resource can refuse a stale holder, for example
- * {@code UPDATE account SET ..., fence = ? WHERE id = ? AND fence < ?}.
+ * {@link #token()} strictly increases per lock name across all holders and processes <em>of one
+ * backend</em>. Pass it with every write to a shared resource so the resource can refuse a stale holder,
+ * for example {@code UPDATE account SET ..., fence = ? WHERE id = ? AND fence < ?}.
+ *
+ * <p>Tokens of different backends are different ranges and cannot be compared: the JDBC table lease
+ * counts 1, 2, 3… per name, the advisory and {@code GET_LOCK} providers use a counter table, Redis
+ * starts near 1.8e15 (from the server's time), ZooKeeper uses the node's creation zxid. A resource that
+ * was fenced by one backend refuses every write of another whose tokens are smaller. When moving a lock
+ * name to another backend, build every client of the new one with the builder option {@code
+ * tokensAbove(highWaterMark)} (the highest token the resources have seen), so tokens keep increasing.
  */
 public interface Lease extends AutoCloseable {
 
@@ -66,12 +73,36 @@ public interface Lease extends AutoCloseable {
      * @throws IllegalStateException    if the lease was already released
      * @throws LockBackendException     if the backend could not be reached; the lease stays held until
      *                                  its current deadline
+     * @throws LockInterruptedException if the thread was interrupted during the backend call (flag
+     *                                  restored); the lease stays held until its current deadline
      */
     void extend(Duration leaseTime);
 
     /**
+     * Like {@link #extend(Duration)}, and also sets a new minimum hold: a {@link #release()} from now on
+     * keeps the lock taken until {@code now + minHold} (ShedLock's {@code extend(lockAtMostFor,
+     * lockAtLeastFor)}). The new minHold replaces the request's, counted from this call instead of from
+     * the grant; zero lets a release free the lock at once. Input is validated before the backend is
+     * asked, and invalid input leaves the lease as it was.
+     *
+     * @param leaseTime the new lease time; positive, at most {@link LockRequest#MAX_DURATION}
+     * @param minHold   zero or positive, at most {@code leaseTime}
+     * @throws IllegalArgumentException if a value is out of range (the message names it and the limit)
+     * @throws LockLostException        if the lease was lost, or the backend says this lease no longer
+     *                                  owns the lock (the lease is then lost)
+     * @throws IllegalStateException    if the lease was already released
+     * @throws LockBackendException     if the backend could not be reached; lease time and minHold stay
+     *                                  as they were
+     * @throws LockInterruptedException if the thread was interrupted during the backend call (flag
+     *                                  restored)
+     */
+    void extend(Duration leaseTime, Duration minHold);
+
+    /**
      * Releases the lock if this lease still owns it; idempotent and callable from any thread. If the
-     * request had a {@code minHold}, the lock stays taken until {@code acquiredAt + minHold}.
+     * request had a {@code minHold}, the lock stays taken until {@code acquiredAt + minHold} (or until the
+     * time set by {@link #extend(Duration, Duration)}). Works from an interrupted thread: the backend call
+     * runs with the interrupt flag cleared, and the flag is set again afterwards.
      *
      * @return {@code true} if this call gave up a held lock; {@code false} if the lease was already
      *         released or lost (the lock is then left untouched: it may be someone else's now), or if the

@@ -121,4 +121,63 @@ class InMemoryLockProviderTest {
                 LockEvent.Type.ACQUIRED, LockEvent.Type.LOST);
         assertThat(events).allSatisfy(e -> assertThat(e.backend()).isEqualTo("in-memory"));
     }
+
+    @Test
+    void tokensAboveMakesEveryTokenGreaterThanTheHighWaterMark() {
+        long highWaterMark = 1_800_000_000_000_000L; // e.g. the last token a Redis-fenced resource recorded
+        InMemoryLockProvider.Store store = new InMemoryLockProvider.Store();
+        try (InMemoryLockProvider old = InMemoryLockProvider.builder().store(store).build();
+             InMemoryLockProvider moved = InMemoryLockProvider.builder().store(store).tokensAbove(highWaterMark).build()) {
+            Lease first = moved.acquire(LockRequest.of("fenced"));
+            assertThat(first.token()).isGreaterThan(highWaterMark);
+            assertThat(moved.inspect("fenced").orElseThrow().token()).isEqualTo(first.token());
+            first.extend(Duration.ofSeconds(40)); // owner checks on the backend use the backend's own token
+            assertThat(first.release()).isTrue();
+            assertThat(old.tryAcquire("fenced")).as("released on the backend").isPresent().get()
+                    .satisfies(l -> assertThat(l.token()).isLessThan(highWaterMark)).extracting(Lease::release).isEqualTo(true);
+            Lease second = moved.acquire(LockRequest.of("fenced"));
+            assertThat(second.token()).isGreaterThan(first.token());
+            second.release();
+        }
+    }
+
+    @Test
+    void tokensAboveRejectsNegativeValuesAndReportsOverflowWithoutKeepingTheLock() {
+        assertThatThrownBy(() -> InMemoryLockProvider.builder().tokensAbove(-1))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("tokensAbove").hasMessageContaining("-1");
+        InMemoryLockProvider.Store store = new InMemoryLockProvider.Store();
+        try (InMemoryLockProvider huge = InMemoryLockProvider.builder().store(store).tokensAbove(Long.MAX_VALUE).build();
+             InMemoryLockProvider other = InMemoryLockProvider.builder().store(store).build()) {
+            assertThatThrownBy(() -> huge.acquire(LockRequest.of("overflow")))
+                    .isInstanceOf(LockBackendException.class).hasMessageContaining("tokensAbove")
+                    .hasMessageContaining(String.valueOf(Long.MAX_VALUE));
+            assertThat(other.tryAcquire("overflow")).as("the overflowing grant was given back").isPresent();
+        }
+    }
+
+    @Test
+    void extendWithMinHoldKeepsTheLockAfterARelease() throws Exception {
+        InMemoryLockProvider.Store store = new InMemoryLockProvider.Store();
+        try (InMemoryLockProvider a = InMemoryLockProvider.builder().store(store).build();
+             InMemoryLockProvider b = InMemoryLockProvider.builder().store(store).build()) {
+            Lease lease = a.acquire(LockRequest.named("job").leaseTime(Duration.ofSeconds(10)).build());
+            assertThatThrownBy(() -> lease.extend(Duration.ofSeconds(1), Duration.ofSeconds(2)))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("minHold").hasMessageContaining("leaseTime");
+            assertThatThrownBy(() -> lease.extend(Duration.ofSeconds(1), Duration.ofMillis(-1)))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("minHold");
+            assertThatThrownBy(() -> lease.extend(Duration.ofSeconds(1), null)).isInstanceOf(NullPointerException.class);
+            assertThat(lease.leaseTime()).isEqualTo(Duration.ofSeconds(10));
+            long extendedAt = System.nanoTime();
+            lease.extend(Duration.ofSeconds(20), Duration.ofMillis(800));
+            assertThat(lease.leaseTime()).isEqualTo(Duration.ofSeconds(20));
+            assertThat(lease.release()).isTrue();
+            assertThat(b.tryAcquire("job")).as("still taken until minHold after the extend").isEmpty();
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (b.tryAcquire("job").map(Lease::release).isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertThat(Duration.ofNanos(System.nanoTime() - extendedAt)).isGreaterThanOrEqualTo(Duration.ofMillis(750));
+            assertThat(System.nanoTime()).isLessThan(deadline);
+        }
+    }
 }

@@ -155,4 +155,82 @@ class LeaderElectionTest {
         await("b leads", () -> eb.isLeader() && order.size() == 3);
         assertThat(order.get(1)).as("the old leader stopped before the new one started").isEqualTo("lost");
     }
+
+    /** A provider that hands out one lease that is already lost, then behaves. */
+    static final class FirstGrantLost implements LockProvider {
+        private final LockProvider delegate;
+        private final java.util.concurrent.atomic.AtomicBoolean first = new java.util.concurrent.atomic.AtomicBoolean(true);
+        final List<Lease> lostGrants = new CopyOnWriteArrayList<>();
+
+        FirstGrantLost(LockProvider delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public java.util.Optional<Lease> tryAcquire(LockRequest request) {
+            java.util.Optional<Lease> lease = delegate.tryAcquire(request);
+            if (lease.isPresent() && first.getAndSet(false)) {
+                Lease lost = new LostLease(lease.get());
+                lostGrants.add(lost);
+                return java.util.Optional.of(lost);
+            }
+            return lease;
+        }
+
+        @Override
+        public Lease acquire(LockRequest request) {
+            return tryAcquire(request).orElseThrow(() -> new LockNotAcquiredException(request.name(), request.waitTime()));
+        }
+
+        @Override
+        public void close() {
+            delegate.close();
+        }
+    }
+
+    /** A lease whose holder already lost it (its deadline passed before the grant arrived). */
+    static final class LostLease implements Lease {
+        private final Lease lease;
+
+        LostLease(Lease lease) {
+            this.lease = lease;
+        }
+
+        @Override public String name() { return lease.name(); }
+        @Override public long token() { return lease.token(); }
+        @Override public String ownerId() { return lease.ownerId(); }
+        @Override public java.time.Instant acquiredAt() { return lease.acquiredAt(); }
+        @Override public Duration leaseTime() { return lease.leaseTime(); }
+        @Override public boolean isHeld() { return false; }
+        @Override public void checkHeld() { throw new LockLostException(name(), token(), LossReason.EXPIRED, null); }
+        @Override public void extend(Duration leaseTime) { checkHeld(); }
+        @Override public void extend(Duration leaseTime, Duration minHold) { checkHeld(); }
+        @Override public boolean release() { return lease.release(); }
+        @Override public void close() { release(); }
+        @Override public void onLost(java.util.function.Consumer<? super LockLostException> listener) {
+            listener.accept(new LockLostException(name(), token(), LossReason.EXPIRED, null));
+        }
+    }
+
+    @Test
+    void aLeaseThatIsNotHeldAtGrantNeverStartsLeadership() throws Exception {
+        FirstGrantLost provider = new FirstGrantLost(nodeA);
+        List<Boolean> heldWhenGained = new CopyOnWriteArrayList<>();
+        LeaderElection e = LeaderElection.builder(provider, "leader-7").retryInterval(Duration.ofMillis(100))
+                .listener(new LeaderElection.Listener() {
+                    @Override
+                    public void leadershipGained(Lease lease) {
+                        heldWhenGained.add(lease.isHeld());
+                    }
+
+                    @Override
+                    public void leadershipLost(@Nullable LockLostException cause) {
+                    }
+                }).build();
+        toClose.add(e);
+        e.start();
+        await("a leads with a held lease", () -> e.isLeader() && !heldWhenGained.isEmpty());
+        assertThat(heldWhenGained).as("leadershipGained ran on an unheld lease").containsExactly(true);
+        assertThat(provider.lostGrants).hasSize(1);
+    }
 }

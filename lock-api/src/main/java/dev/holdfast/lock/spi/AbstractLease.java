@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.holdfast.lock.Lease;
 import dev.holdfast.lock.LockBackendException;
 import dev.holdfast.lock.LockEvent;
+import dev.holdfast.lock.LockInterruptedException;
 import dev.holdfast.lock.LockLostException;
 import dev.holdfast.lock.LockRequest;
 import dev.holdfast.lock.LossReason;
@@ -31,9 +32,18 @@ import org.slf4j.LoggerFactory;
  * <p>Timing: the local deadline starts at the acquire request's start (monotonic clock) + lease time −
  * {@link LockRuntime#safetyMarginNanos safety margin}; each successful renewal moves it to the renewal's
  * start + lease time − margin. With auto-renew, renewal runs on the provider's scheduler at a third of
- * the lease time; a renewal that fails (backend unreachable) is retried every tenth of the lease time
+ * the lease time, or at half the time left before the deadline if that is sooner (a grant that arrived
+ * late); a renewal that fails (backend unreachable) is retried every tenth of the lease time
  * (at most every second) until the deadline, and the lease is lost with {@link LossReason#RENEWAL_FAILED}
  * if none succeeds by then. A refused renewal loses the lease at once.
+ *
+ * <p>Releases (also the clean-up after a loss) run with the thread's interrupt flag cleared and restored
+ * afterwards, so an interrupted caller still frees the lock on the backend.
+ *
+ * <p>Tokens: the backend's token ({@link #backendToken()}) is what the backend stores and checks;
+ * {@link #token()} is what callers see: the backend token plus the provider's
+ * {@link AbstractProviderBuilder#tokensAbove(long) tokensAbove} offset (zero by default). Backend
+ * subclasses must use {@link #backendToken()} in their own owner checks.
  */
 public abstract class AbstractLease implements Lease {
 
@@ -45,6 +55,8 @@ public abstract class AbstractLease implements Lease {
     protected final LockRuntime runtime;
     private final LockRequest request;
     private final long token;
+    private final long backendToken;
+    private final boolean tokenOverflows;
     private final String ownerId;
     private final Instant acquiredAt;
     private final long acquiredNanos;
@@ -59,23 +71,30 @@ public abstract class AbstractLease implements Lease {
     private volatile State observedState = State.HELD;
     private volatile Duration leaseTime;
     private volatile long deadlineNanos;
+    private volatile long holdUntilNanos;
     private volatile @Nullable RuntimeException lastRenewalError;
 
     /**
      * @param runtime           the provider's runtime
      * @param request           the request that was granted
-     * @param token             the fencing token the backend assigned
+     * @param token             the fencing token the backend assigned (positive); callers see it plus the
+     *                          provider's {@code tokensAbove} offset
      * @param ownerId           the owner id recorded on the backend (from {@link LockRuntime#newOwnerId()})
      * @param requestStartNanos the monotonic time just before the acquiring call was sent
      */
     protected AbstractLease(LockRuntime runtime, LockRequest request, long token, String ownerId, long requestStartNanos) {
         this.runtime = requireNonNull(runtime, "runtime");
         this.request = requireNonNull(request, "request");
-        this.token = token;
+        this.backendToken = token;
+        long offset = runtime.tokenOffset();
+        long visible = token + offset;
+        this.tokenOverflows = ((token ^ visible) & (offset ^ visible)) < 0;
+        this.token = tokenOverflows ? Long.MAX_VALUE : visible;
         this.ownerId = requireNonNull(ownerId, "ownerId");
         this.acquiredAt = runtime.clock().instant();
         this.acquiredNanos = runtime.ticker().nanoTime();
         this.leaseTime = request.leaseTime();
+        this.holdUntilNanos = acquiredNanos + request.minHold().toNanos();
         this.deadlineNanos = requestStartNanos + request.leaseTime().toNanos() - runtime.safetyMarginNanos(request.leaseTime());
     }
 
@@ -124,6 +143,14 @@ public abstract class AbstractLease implements Lease {
     @Override
     public final long token() {
         return token;
+    }
+
+    /**
+     * The token as the backend assigned and stores it; use it (not {@link #token()}) in owner checks on the
+     * backend. Equal to {@link #token()} unless the provider was built with {@code tokensAbove}.
+     */
+    protected final long backendToken() {
+        return backendToken;
     }
 
     @Override
@@ -178,6 +205,18 @@ public abstract class AbstractLease implements Lease {
         requireNonNull(newLeaseTime, "leaseTime");
         // the request's own validation gives the same messages as for a new request
         LockRequest checked = request.toBuilder().leaseTime(newLeaseTime).minHold(Duration.ZERO).build();
+        extend(checked, null);
+    }
+
+    @Override
+    public final void extend(Duration newLeaseTime, Duration newMinHold) {
+        requireNonNull(newLeaseTime, "leaseTime");
+        requireNonNull(newMinHold, "minHold");
+        LockRequest checked = request.toBuilder().leaseTime(newLeaseTime).minHold(newMinHold).build();
+        extend(checked, newMinHold);
+    }
+
+    private void extend(LockRequest checked, @Nullable Duration newMinHold) {
         backendLock.lock();
         try {
             checkHeld();
@@ -193,6 +232,9 @@ public abstract class AbstractLease implements Lease {
                 checkHeld();
             }
             applyRenewal(start, checked.leaseTime());
+            if (newMinHold != null) {
+                holdUntilNanos = runtime.ticker().nanoTime() + newMinHold.toNanos();
+            }
             checkHeld();
         } finally {
             backendLock.unlock();
@@ -213,10 +255,11 @@ public abstract class AbstractLease implements Lease {
                 setState(State.RELEASED);
                 cancelTimer();
             }
-            long keep = acquiredNanos + request.minHold().toNanos() - runtime.ticker().nanoTime();
+            long keep = holdUntilNanos - runtime.ticker().nanoTime();
+            Duration keepFor = keep > 0 ? Duration.ofNanos(keep) : Duration.ZERO;
             boolean owned = true;
             try {
-                owned = releaseIfOwned(keep > 0 ? Duration.ofNanos(keep) : Duration.ZERO);
+                owned = Interrupts.uninterrupted(() -> releaseIfOwned(keepFor));
             } catch (RuntimeException e) {
                 throw backendFailure("release", e);
             } finally {
@@ -323,6 +366,51 @@ public abstract class AbstractLease implements Lease {
         }
     }
 
+    /**
+     * Whether the grant may be handed to the caller: still held, with at least a quarter of its lease time
+     * left before the local deadline (a renewal is then due at half the time left, well before it).
+     */
+    final boolean usableAtGrant() {
+        long left = deadlineNanos - runtime.ticker().nanoTime();
+        return left > 0 && left >= request.leaseTime().toNanos() / 4 && observedState == State.HELD;
+    }
+
+    /** Whether the visible token would overflow with the provider's offset (the grant must be given back). */
+    final boolean tokenOverflows() {
+        return tokenOverflows;
+    }
+
+    /**
+     * Gives a grant back that is never handed to the caller: marks it lost without events or listeners and
+     * releases it on the backend (owner-checked, ignoring minHold: nobody ever used it).
+     */
+    final void discardAtGrant(String why) {
+        backendLock.lock();
+        try {
+            synchronized (this) {
+                if (state != State.HELD) {
+                    return;
+                }
+                lost = new LockLostException(name(), token, LossReason.EXPIRED, null);
+                setState(State.LOST);
+            }
+            long left = deadlineNanos - runtime.ticker().nanoTime();
+            log.warn("grant of lock '{}' (token {}) given back: {} ({} ms of {} left)", name(), token, why,
+                    left / 1_000_000, request.leaseTime().toMillis());
+            try {
+                Interrupts.uninterrupted(() -> {
+                    releaseOnBackend(Duration.ZERO);
+                    return null;
+                });
+            } catch (RuntimeException e) {
+                log.warn("giving back the grant of lock '{}' failed; the backend frees it when its lease ends", name(), e);
+            }
+            finish();
+        } finally {
+            backendLock.unlock();
+        }
+    }
+
     /** Called by the provider when it closes. */
     final void loseOnClose() {
         backendLock.lock();
@@ -345,11 +433,15 @@ public abstract class AbstractLease implements Lease {
     private void releaseLostLease(LossReason reason) {
         Duration keep = Duration.ZERO;
         if (reason == LossReason.PROVIDER_CLOSED) {
-            long remaining = acquiredNanos + request.minHold().toNanos() - runtime.ticker().nanoTime();
+            long remaining = holdUntilNanos - runtime.ticker().nanoTime();
             keep = remaining > 0 ? Duration.ofNanos(remaining) : Duration.ZERO;
         }
+        Duration keepFor = keep;
         try {
-            releaseOnBackend(keep);
+            Interrupts.uninterrupted(() -> {
+                releaseOnBackend(keepFor);
+                return null;
+            });
         } catch (RuntimeException e) {
             log.debug("best-effort release of lost lease on '{}' failed", name(), e);
         }
@@ -398,7 +490,9 @@ public abstract class AbstractLease implements Lease {
         long delay = untilDeadline;
         if (request.autoRenew()) {
             long lease = leaseTime.toNanos();
-            long period = lastRenewalError == null ? lease / 3 : Math.min(MAX_RETRY_NANOS, lease / 10);
+            long period = lastRenewalError == null
+                    ? Math.min(lease / 3, untilDeadline / 2) // a late grant renews at half the time left
+                    : Math.min(MAX_RETRY_NANOS, lease / 10);
             delay = Math.min(period, untilDeadline);
         }
         timer = runtime.schedule(this::onTimer, delay);
@@ -457,7 +551,11 @@ public abstract class AbstractLease implements Lease {
         return runtime.since(acquiredNanos);
     }
 
-    private LockBackendException backendFailure(String operation, RuntimeException e) {
+    private RuntimeException backendFailure(String operation, RuntimeException e) {
+        if (operation.equals("extend") && Interrupts.isInterrupt(e)) {
+            Thread.currentThread().interrupt();
+            return new LockInterruptedException(name(), "extending", e);
+        }
         if (e instanceof LockBackendException lbe) {
             return lbe;
         }

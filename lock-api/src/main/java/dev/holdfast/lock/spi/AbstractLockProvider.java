@@ -9,6 +9,7 @@ import dev.holdfast.lock.LockException;
 import dev.holdfast.lock.LockInterruptedException;
 import dev.holdfast.lock.LockNotAcquiredException;
 import dev.holdfast.lock.LockProvider;
+import dev.holdfast.lock.LockProviderClosedException;
 import dev.holdfast.lock.LockRequest;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -24,8 +25,17 @@ import org.slf4j.LoggerFactory;
  * locally instead of asking the backend); ask the backend; if busy and the wait time allows, sleep until
  * a {@link WaitSignals signal} for the name (a local release, or a backend notification the subclass
  * forwards) or a jittered {@link Backoff} pause, then try again. Backend failures become
- * {@link LockBackendException}s naming the lock and backend; interrupts restore the flag and throw
- * {@link LockInterruptedException}. Every outcome is reported to the listeners.
+ * {@link LockBackendException}s naming the lock and backend; interrupts (an {@link InterruptedException},
+ * a backend client's exception caused by one, or any failure while the thread's interrupt flag is set)
+ * restore the flag and throw {@link LockInterruptedException}. Every outcome is reported to the listeners.
+ *
+ * <p><b>No unheld lease is ever returned.</b> A grant whose local deadline has passed, or that has less
+ * than a quarter of its lease time left when the backend call returns (a backend that counted the time
+ * spent queued, a reply delayed by a pause), is released on the backend (owner-checked) and never shown
+ * to the caller: the flow tries again within the wait time, and a try-once (or a wait that has run out)
+ * reports the lock busy. A lease time shorter than a backend round trip can therefore never be granted.
+ * Grants whose fencing token would overflow with {@link AbstractProviderBuilder#tokensAbove(long)} are
+ * released the same way and reported as a {@link LockBackendException}.
  */
 public abstract class AbstractLockProvider implements LockProvider {
 
@@ -87,11 +97,19 @@ public abstract class AbstractLockProvider implements LockProvider {
             LockInterruptedException failure = new LockInterruptedException(name, e);
             runtime.emit(LockEvent.Type.FAILED, name, 0, runtime.since(start), failure);
             throw failure;
-        } catch (LockException | IllegalArgumentException | ClosedException e) {
+        } catch (LockInterruptedException | IllegalArgumentException | LockProviderClosedException e) {
             runtime.emit(LockEvent.Type.FAILED, name, 0, runtime.since(start), e);
             throw e;
         } catch (RuntimeException e) {
-            LockBackendException failure = new LockBackendException(name, runtime.backend(), "acquire failed", e);
+            RuntimeException failure;
+            if (Interrupts.isInterrupt(e)) {
+                Thread.currentThread().interrupt();
+                failure = new LockInterruptedException(name, "acquiring", e);
+            } else if (e instanceof LockException) {
+                failure = e;
+            } else {
+                failure = new LockBackendException(name, runtime.backend(), "acquire failed", e);
+            }
             runtime.emit(LockEvent.Type.FAILED, name, 0, runtime.since(start), failure);
             throw failure;
         }
@@ -148,6 +166,16 @@ public abstract class AbstractLockProvider implements LockProvider {
                 return Optional.empty();
             }
             AbstractLease grantedLease = lease.get();
+            if (grantedLease.tokenOverflows()) {
+                grantedLease.discardAtGrant("its fencing token overflows with tokensAbove");
+                throw new LockBackendException(name, runtime.backend(), "backend token " + grantedLease.backendToken()
+                        + " + tokensAbove(" + runtime.tokenOffset() + ") exceeds " + Long.MAX_VALUE
+                        + "; configure a smaller high-water mark", null);
+            }
+            if (!grantedLease.usableAtGrant()) {
+                grantedLease.discardAtGrant("it arrived with less than a quarter of its lease time left");
+                return Optional.empty(); // the loop tries again within the wait time; a try-once reports busy
+            }
             runtime.replaceClaim(name, claim, grantedLease);
             granted = true;
             grantedLease.start();
@@ -166,16 +194,7 @@ public abstract class AbstractLockProvider implements LockProvider {
 
     private void ensureOpen() {
         if (closed.get()) {
-            throw new ClosedException(runtime.backend() + " lock provider is closed");
-        }
-    }
-
-    /** Misuse of a closed provider (kept apart from a backend's own IllegalStateExceptions, which are failures). */
-    private static final class ClosedException extends IllegalStateException {
-        private static final long serialVersionUID = 1L;
-
-        ClosedException(String message) {
-            super(message);
+            throw new LockProviderClosedException(runtime.backend() + " lock provider " + runtime.instanceId() + " is closed");
         }
     }
 

@@ -35,14 +35,17 @@ public final class LockRuntime implements AutoCloseable {
     private final Clock clock;
     private final List<LockListener> listeners;
     private final String instanceId;
+    private final long tokenOffset;
     private final AtomicLong leaseSeq = new AtomicLong();
     private final WaitSignals signals = new WaitSignals();
     private final Set<AbstractLease> openLeases = ConcurrentHashMap.newKeySet();
     private final ConcurrentHashMap<String, Object> claims = new ConcurrentHashMap<>();
     private final ScheduledThreadPoolExecutor scheduler;
 
-    LockRuntime(String backend, Ticker ticker, Clock clock, List<LockListener> listeners, @Nullable String instanceName) {
+    LockRuntime(String backend, Ticker ticker, Clock clock, List<LockListener> listeners, @Nullable String instanceName,
+                long tokenOffset) {
         this.backend = requireNonNull(backend, "backend");
+        this.tokenOffset = tokenOffset;
         this.ticker = ticker;
         this.clock = clock;
         this.listeners = List.copyOf(listeners);
@@ -88,6 +91,24 @@ public final class LockRuntime implements AutoCloseable {
     /** This provider instance's id: host, pid and a random part. */
     public String instanceId() {
         return instanceId;
+    }
+
+    /**
+     * What this provider adds to every backend token before callers see it ({@link
+     * AbstractProviderBuilder#tokensAbove(long)}); zero by default.
+     */
+    public long tokenOffset() {
+        return tokenOffset;
+    }
+
+    /**
+     * The token callers see for a backend token: {@code backendToken + tokenOffset()}. For a backend's
+     * {@code inspect}, so that {@link dev.holdfast.lock.LockInfo#token()} matches {@code Lease#token()}.
+     *
+     * @throws ArithmeticException if the sum overflows a {@code long}
+     */
+    public long visibleToken(long backendToken) {
+        return Math.addExact(backendToken, tokenOffset);
     }
 
     /** A new owner id, unique to one lease: {@code instanceId#sequence}. */

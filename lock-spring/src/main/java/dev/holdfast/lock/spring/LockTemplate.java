@@ -28,8 +28,13 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * Like {@link Locked}, a call for a name this thread already holds through an enclosing {@code @Locked}
- * method or {@code LockTemplate} action joins that lease, and the action can reach its lease through
- * {@link LockedContext#currentLease()}. Thread-safe; the lease belongs to the calling thread for the call.
+ * method or {@code LockTemplate} action <em>of the same provider</em> joins that lease, and the action can
+ * reach its lease through {@link LockedContext#currentLease()}. Thread-safe; the lease belongs to the
+ * calling thread for the call.
+ *
+ * <p>No action ever runs under a lease that is not held: the lease is checked ({@link Lease#checkHeld()})
+ * right before the action starts; if it was already lost, it is released, the action does not run and the
+ * {@link dev.holdfast.lock.LockLostException} propagates.
  */
 public final class LockTemplate {
 
@@ -83,6 +88,8 @@ public final class LockTemplate {
      *
      * @throws LockNotAcquiredException if the lock stayed busy for the whole wait
      * @throws dev.holdfast.lock.LockBackendException if the backend cannot be reached
+     * @throws dev.holdfast.lock.LockLostException if the lease was lost before the action could start
+     *                                             (the action did not run)
      */
     public <T extends @Nullable Object> T execute(String name, Function<? super Lease, T> action) {
         return execute(request(name).build(), action);
@@ -93,6 +100,8 @@ public final class LockTemplate {
      *
      * @throws LockNotAcquiredException if the lock stayed busy for the whole wait
      * @throws dev.holdfast.lock.LockBackendException if the backend cannot be reached
+     * @throws dev.holdfast.lock.LockLostException if the lease was lost before the action could start
+     *                                             (the action did not run)
      */
     public <T extends @Nullable Object> T execute(LockRequest request, Function<? super Lease, T> action) {
         requireNonNull(action, "action");
@@ -107,6 +116,8 @@ public final class LockTemplate {
      * Runs {@code action} if {@code name} is free now (one attempt, no wait), with the default lease time.
      *
      * @return whether the action ran
+     * @throws dev.holdfast.lock.LockLostException if the lease was lost before the action could start
+     *                                             (the action did not run)
      */
     public boolean tryRun(String name, Consumer<? super Lease> action) {
         return tryRun(request(name).waitTime(Duration.ZERO).build(), action);
@@ -116,6 +127,8 @@ public final class LockTemplate {
      * Runs {@code action} if the lock of {@code request} can be taken within its wait time.
      *
      * @return whether the action ran
+     * @throws dev.holdfast.lock.LockLostException if the lease was lost before the action could start
+     *                                             (the action did not run)
      */
     public boolean tryRun(LockRequest request, Consumer<? super Lease> action) {
         requireNonNull(action, "action");
@@ -137,10 +150,10 @@ public final class LockTemplate {
     @SuppressWarnings("NullAway")
     <T> @Nullable Optional<T> run(LockRequest request, Body<T> body) {
         requireNonNull(request, "request");
-        Lease outer = LockedContext.held(request.name());
+        Lease outer = LockedContext.held(provider, request.name());
         if (outer != null) {
             outer.checkHeld(); // an outer lease that was lost must not be joined
-            LockedContext.push(outer);
+            LockedContext.push(provider, outer);
             try {
                 return Optional.ofNullable(body.run(outer));
             } catch (Throwable t) {
@@ -154,7 +167,17 @@ public final class LockTemplate {
             return null;
         }
         Lease lease = acquired.get();
-        LockedContext.push(lease);
+        try {
+            lease.checkHeld(); // never run the body under a lease that is not held
+        } catch (RuntimeException notHeld) {
+            try {
+                lease.release();
+            } catch (RuntimeException e) {
+                notHeld.addSuppressed(e);
+            }
+            throw notHeld;
+        }
+        LockedContext.push(provider, lease);
         Throwable failure = null;
         try {
             return Optional.ofNullable(body.run(lease));

@@ -28,14 +28,19 @@ import java.lang.annotation.Target;
  * {@link #name()} is a template: literal text with SpEL expressions in {@code #{...}} evaluated against
  * the call: {@code #paramName} (needs {@code -parameters}, which Spring Boot's build plugins set),
  * {@code #p0}/{@code #a0} by position, {@code @beanName} for beans. Templates are parsed when the bean is
- * created, and a template that does not parse, or names a parameter the method does not have, fails the
- * application context with the class and method in the message. {@code ${...}} placeholders are resolved
- * first, in every attribute.
+ * created, and a template that does not parse, names a parameter the method does not have, or uses a
+ * parameter name in a class compiled without {@code -parameters} (where {@code #name} would be null at
+ * every call) fails the application context with the class and method in the message; {@code #p0} works
+ * either way. A call where any {@code #{...}} part evaluates to null or an empty string fails with an
+ * {@link IllegalArgumentException} naming the part, instead of locking a shorter name shared by other
+ * calls ({@code "pay:"} for every seller). {@code ${...}} placeholders are resolved first, in every
+ * attribute.
  *
  * <h2>Times</h2>
  * Durations are strings in Spring's styles: {@code "30s"}, {@code "500ms"}, {@code "5m"}, {@code "PT5M"}.
  * An empty string takes the configured default ({@code holdfast.lock.lease-time}, {@code
- * holdfast.lock.wait-time}); minHold defaults to zero.
+ * holdfast.lock.wait-time}); minHold defaults to zero. A minHold longer than the lease time (the method's
+ * own or the configured default) fails the application context at startup.
  *
  * <h2>Busy</h2>
  * See {@link OnBusy}. The lease is renewed automatically while the method runs; if it is lost meanwhile
@@ -50,7 +55,10 @@ import java.lang.annotation.Target;
  *
  * <h2>Nesting and threads</h2>
  * A call made while the same thread already holds the same lock name through an outer {@code @Locked}
- * (or {@link LockTemplate}) joins that lease instead of waiting for itself. The lease belongs to the
+ * (or {@link LockTemplate}) of the same provider joins that lease instead of waiting for itself; the same
+ * name on another provider is another lock and is taken there. The method never runs under a lease that is
+ * no longer held when it arrives: the lease is released and its {@link dev.holdfast.lock.LockLostException}
+ * is thrown to the caller. The lease belongs to the
  * calling thread for the call's duration: methods returning {@code CompletableFuture} or reactive types
  * are not covered past their return.
  *

@@ -12,6 +12,8 @@ import org.springframework.aop.support.annotation.AnnotationMatchingPointcut;
 import org.springframework.aop.framework.autoproxy.AbstractBeanFactoryAwareAdvisingPostProcessor;
 import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.BeanInitializationException;
+import org.springframework.beans.factory.ListableBeanFactory;
+import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.beans.factory.config.ConfigurableBeanFactory;
 import org.springframework.core.BridgeMethodResolver;
 import org.springframework.core.MethodIntrospector;
@@ -27,11 +29,16 @@ import org.springframework.util.StringValueResolver;
  * wraps the bean in a proxy that runs those methods under their lock, through the {@link LockTemplate}
  * bean. Spring Boot registers it automatically; elsewhere declare it as a {@code static @Bean}.
  *
+ * <p>Once every singleton exists, the durations that depend on the application's defaults are checked
+ * against the {@link LockTemplate} (a {@code minHold} longer than the default lease time fails the context
+ * then, not at the first call).
+ *
  * <p>The lock advice goes outside other advice on the same bean (a transaction starts after the lock is
  * taken and commits before it is released), and this processor runs before {@code @Scheduled} processing
  * so scheduled calls go through the proxy.
  */
-public class LockedBeanPostProcessor extends AbstractBeanFactoryAwareAdvisingPostProcessor {
+public class LockedBeanPostProcessor extends AbstractBeanFactoryAwareAdvisingPostProcessor
+        implements SmartInitializingSingleton {
 
     private static final long serialVersionUID = 1L;
 
@@ -65,14 +72,38 @@ public class LockedBeanPostProcessor extends AbstractBeanFactoryAwareAdvisingPos
         }
         Map<Method, Locked> annotated = MethodIntrospector.selectMethods(type,
                 (MethodIntrospector.MetadataLookup<Locked>) m -> AnnotatedElementUtils.findMergedAnnotation(m, Locked.class));
+        LockTemplate known = template;
         for (Map.Entry<Method, Locked> e : annotated.entrySet()) {
             try {
-                methods.put(e.getKey(), LockedMethod.parse(e.getKey(), e.getValue(), placeholders));
+                LockedMethod m = LockedMethod.parse(e.getKey(), e.getValue(), placeholders);
+                if (known != null) {
+                    m.checkAgainstDefaults(known); // a bean created after startup (lazy, prototype)
+                }
+                methods.put(e.getKey(), m);
             } catch (IllegalArgumentException ex) {
                 throw new BeanInitializationException("bean '" + beanName + "': " + ex.getMessage(), ex);
             }
         }
         return super.postProcessAfterInitialization(bean, beanName);
+    }
+
+    @Override
+    public void afterSingletonsInstantiated() {
+        if (methods.isEmpty() || !(beanFactory instanceof ListableBeanFactory lbf)) {
+            return;
+        }
+        LockTemplate t = lbf.getBeanProvider(LockTemplate.class).getIfAvailable();
+        if (t == null) {
+            return; // reported at the first call, naming the missing bean
+        }
+        for (LockedMethod m : methods.values()) {
+            try {
+                m.checkAgainstDefaults(t);
+            } catch (IllegalArgumentException ex) {
+                throw new BeanInitializationException(ex.getMessage(), ex);
+            }
+        }
+        template = t;
     }
 
     private LockTemplate template() {

@@ -190,7 +190,19 @@ final class LockedMethod {
         }
         String[] names = PARAMETER_NAMES.getParameterNames(method);
         if (names == null) {
-            return; // compiled without -parameters: only positional names can be checked, leave it to run time
+            // compiled without -parameters: #name would evaluate to null at every call and the lock name
+            // would collapse (every seller on "pay:"), so only positional references are allowed
+            for (SpelExpression part : parts) {
+                List<String> unknown = new ArrayList<>();
+                collectVariables(part.getAST(), known, unknown);
+                if (!unknown.isEmpty()) {
+                    throw new IllegalArgumentException("@Locked on " + where + ": lock name template '" + template
+                            + "' refers to " + String.join(", ", unknown) + " but parameter names are not available"
+                            + " (the class was compiled without -parameters); compile with -parameters (Spring Boot's"
+                            + " build plugins set it) or refer to parameters by position: #p0/#a0 for the first");
+                }
+            }
+            return;
         }
         known.addAll(List.of(names));
         for (SpelExpression part : parts) {
@@ -222,20 +234,19 @@ final class LockedMethod {
      * @throws IllegalArgumentException naming the method if the name evaluates to nothing or is invalid
      */
     LockRequest request(Object target, @Nullable Object[] args, @Nullable BeanFactory beanFactory, LockTemplate defaults) {
-        String lockName;
-        try {
-            MethodBasedEvaluationContext ctx = new MethodBasedEvaluationContext(target, method, args, PARAMETER_NAMES);
-            if (beanFactory != null) {
-                ctx.setBeanResolver(new BeanFactoryResolver(beanFactory));
-            }
-            lockName = name.getValue(ctx, String.class);
-        } catch (RuntimeException e) {
-            throw new IllegalArgumentException("@Locked on " + where + ": lock name template '"
-                    + name.getExpressionString() + "' failed: " + e.getMessage(), e);
+        MethodBasedEvaluationContext ctx = new MethodBasedEvaluationContext(target, method, args, PARAMETER_NAMES);
+        if (beanFactory != null) {
+            ctx.setBeanResolver(new BeanFactoryResolver(beanFactory));
         }
-        if (lockName == null) {
-            throw new IllegalArgumentException("@Locked on " + where + ": lock name template '"
-                    + name.getExpressionString() + "' evaluated to null");
+        String lockName;
+        if (name instanceof CompositeStringExpression composite) {
+            StringBuilder b = new StringBuilder();
+            for (Expression part : composite.getExpressions()) {
+                b.append(evaluate(part, ctx));
+            }
+            lockName = b.toString();
+        } else {
+            lockName = evaluate(name, ctx);
         }
         Duration wait = waitTime != null ? waitTime : onBusy == Locked.OnBusy.WAIT ? defaults.defaultWaitTime() : Duration.ZERO;
         try {
@@ -246,6 +257,45 @@ final class LockedMethod {
                     .build();
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("@Locked on " + where + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * One part of the name template; an expression part that gives null or an empty string fails the call
+     * (otherwise {@code "pay:#{#sellerId}"} would lock {@code "pay:"} for every caller with a null seller).
+     */
+    private String evaluate(Expression part, MethodBasedEvaluationContext ctx) {
+        if (part instanceof LiteralExpression literal) {
+            return literal.getExpressionString();
+        }
+        String value;
+        try {
+            value = part.getValue(ctx, String.class);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("@Locked on " + where + ": lock name template '"
+                    + name.getExpressionString() + "' failed: " + e.getMessage(), e);
+        }
+        if (value == null || value.isEmpty()) {
+            throw new IllegalArgumentException("@Locked on " + where + ": lock name template '"
+                    + name.getExpressionString() + "': part #{" + part.getExpressionString() + "} evaluated to "
+                    + (value == null ? "null" : "an empty string") + " for this call; every part of a lock name must"
+                    + " have a value, or different calls would share one lock");
+        }
+        return value;
+    }
+
+    /**
+     * Checks the durations that depend on the application's defaults (known once the {@link LockTemplate}
+     * exists): a {@code minHold} longer than the default lease time.
+     *
+     * @throws IllegalArgumentException naming the method
+     */
+    void checkAgainstDefaults(LockTemplate defaults) {
+        Duration lease = leaseTime != null ? leaseTime : defaults.defaultLeaseTime();
+        if (minHold.compareTo(lease) > 0) {
+            throw new IllegalArgumentException("@Locked on " + where + ": minHold (" + minHold
+                    + ") must not be longer than leaseTime (" + lease + (leaseTime == null ? ", the default lease time" : "")
+                    + ")");
         }
     }
 

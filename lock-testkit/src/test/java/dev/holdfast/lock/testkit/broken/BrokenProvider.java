@@ -133,6 +133,17 @@ public final class BrokenProvider implements LockProvider {
         }
 
         @Override
+        public void extend(Duration leaseTime, Duration minHold) {
+            try {
+                lease.extend(leaseTime, minHold);
+            } catch (LockLostException e) {
+                if (bug != Bug.NEVER_REPORTS_LOSS) {
+                    throw e;
+                }
+            }
+        }
+
+        @Override
         public boolean release() {
             if (bug == Bug.STALE_LEASE_RELEASES && !released) {
                 released = true;
