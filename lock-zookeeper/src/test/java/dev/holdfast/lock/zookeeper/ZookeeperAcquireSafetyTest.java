@@ -193,6 +193,42 @@ class ZookeeperAcquireSafetyTest {
         history.assertValid();
     }
 
+    @Test
+    void aGrantConfirmedOnlyAfterItsLeaseTimeIsNeverHandedOut() throws Exception {
+        CuratorFramework real = clients.open(zk.connectString());
+        ZookeeperLockProvider slow = provider(slowLists(real, Duration.ofMillis(600)));
+        ZookeeperLockProvider other = provider();
+        LockRequest shortLease = LockRequest.named("slow-read").leaseTime(Duration.ofMillis(300))
+                .waitTime(Duration.ofSeconds(5)).build();
+        assertThatThrownBy(() -> slow.tryAcquire(shortLease))
+                .as("a grant whose confirming read outlasted the lease").isInstanceOf(LockBackendException.class)
+                .hasMessageContaining("lease time");
+        assertThat(queue(real, "slow-read")).as("its node was deleted").isEmpty();
+        other.acquire(waiting("slow-read", Duration.ZERO)).release();
+    }
+
+    /** A client whose folder listings answer {@code delay} late (a ZooKeeper or network that slow). */
+    private static CuratorFramework slowLists(CuratorFramework real, Duration delay) {
+        InvocationHandler handler = (proxy, method, args) -> {
+            Object result = invoke(method, real, args);
+            if (method.getName().equals("getChildren") && method.getParameterCount() == 0) {
+                Object builder = result;
+                InvocationHandler slow = (p, m, a) -> {
+                    Object r = invoke(m, builder, a);
+                    if (m.getName().equals("forPath")) {
+                        Thread.sleep(delay.toMillis());
+                    }
+                    return r;
+                };
+                return Proxy.newProxyInstance(ZookeeperAcquireSafetyTest.class.getClassLoader(),
+                        new Class<?>[] {org.apache.curator.framework.api.GetChildrenBuilder.class}, slow);
+            }
+            return result;
+        };
+        return (CuratorFramework) Proxy.newProxyInstance(ZookeeperAcquireSafetyTest.class.getClassLoader(),
+                new Class<?>[] {CuratorFramework.class}, handler);
+    }
+
     // ------------------------------------------------------------------ item 8: lost create reply
 
     @Test
