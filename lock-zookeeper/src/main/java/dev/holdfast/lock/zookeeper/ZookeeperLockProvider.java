@@ -132,10 +132,10 @@ import org.slf4j.LoggerFactory;
  * including new requests — waits that long once the lock frees: up to the session timeout (Curator's
  * {@code sessionTimeoutMs}, as negotiated with the server) after the process stopped. A dead holder blocks
  * the lock for the same time. Bound it by the session timeout: choose it as the longest time a dead
- * process may block a lock (the server clamps it to between 2 and 20 ticks, 4 s to 40 s with the default
- * 2 s tick). A try-once looks at the queue before it creates a node: a busy one creates none, and one
- * that found the queue empty but then lost the race deletes its node at once, so only a process killed in
- * that instant leaves a node behind.
+ * process may block a lock (the server clamps it to between 2 and 20 of its {@code tickTime} by default).
+ * A try-once looks at the queue before it creates a node: a busy one creates none, and one that found the
+ * queue empty but then lost the race deletes its node at once, so only a process killed in that instant
+ * leaves a node behind.
  *
  * <p>Thread use: any thread may release or extend a lease (ownership is the lease, not a thread). The
  * provider never closes the {@code CuratorFramework}; close the provider first, then the client.

@@ -51,7 +51,7 @@
  *       node in the queue while it waits; if its process dies or freezes, the node stays until the ZooKeeper
  *       session times out, and the requests behind it wait that long once the lock frees (a crashed holder,
  *       likewise). The session timeout bounds it: set Curator's {@code sessionTimeoutMs} to the longest time
- *       a dead process may block a lock (the server clamps it to 2–20 ticks, 4–40 s by default). A
+ *       a dead process may block a lock (the server clamps it to 2–20 of its {@code tickTime} by default). A
  *       try-once leaves no node when the lock is busy.</li>
  *   <li>Loss listeners run on Curator's connection-state thread when a connection event ends the lease;
  *       keep them short.</li>
