@@ -59,14 +59,21 @@ import org.slf4j.LoggerFactory;
  *       injectively (percent-encoding; long names keep a readable prefix plus their SHA-256). Folders are
  *       ZooKeeper <em>container</em> nodes: the server deletes one once it is empty, atomically, so cleanup
  *       never races a new holder (a create that finds the folder gone re-creates it and retries).</li>
+ *   <li>A try-once (no wait time) first lists the folder: if any queue node is there, the lock is busy
+ *       and the request ends without creating anything (so a process that dies in the middle of a try-once
+ *       leaves nothing behind).</li>
  *   <li>Acquire creates an {@code EPHEMERAL_SEQUENTIAL} node {@code lease-NNNNNNNNNN} in the folder (with
  *       Curator's protection id, so a create retried after a lost reply finds its node), recording the owner
- *       id as data and reading the node's {@code Stat} from the same reply; then lists the folder.</li>
+ *       id as data and reading the node's {@code Stat} from the same reply (when Curator found the node
+ *       again after a lost reply it returns no Stat: then the node's Stat is read); then lists the folder.
+ *       A create that finds the folder just removed by the server is retried.</li>
  *   <li>The lowest sequence holds the lock. A waiter sets a watch on its immediate predecessor only (no
  *       herd) and sleeps until that watch fires, its wait time ends or the connection changes; it never
  *       polls. If the predecessor was the holder and its node was deleted, the waiter holds the lock now;
- *       otherwise it lists the folder again. When the wait ends without a grant, it deletes its node and
- *       reports the lock busy.</li>
+ *       otherwise it lists the folder again. Every way out of an acquire other than a grant (busy, wait
+ *       time over, interrupt, failure) deletes the request's own node; a create whose outcome is unknown
+ *       (it failed after the request was sent) is found by its protection id and deleted by Curator in the
+ *       background. An interrupt ends the request with {@link dev.holdfast.lock.LockInterruptedException}.</li>
  *   <li>The grant's fencing token is the node's creation zxid ({@code Stat.czxid}).</li>
  *   <li>Release deletes the node (one round trip). With {@code minHold}, the delete is scheduled on the
  *       provider's scheduler for {@code acquiredAt + minHold}.</li>
@@ -74,9 +81,9 @@ import org.slf4j.LoggerFactory;
  *       with the same czxid: one read. A {@link ConnectionStateListener} ends leases when the session can no
  *       longer be trusted (below).</li>
  * </ol>
- * Round trips: an uncontended acquire is 2 (create, list), a release 1 (delete), a renewal 1 (exists); a
- * busy try-once is 3 (create, list, delete). A hand-off to the next waiter costs the holder's delete and
- * the watch notification only: when the node just before a waiter was the holder's and it is deleted, the
+ * Round trips: an uncontended acquire with a wait time is 2 (create, list), an uncontended try-once 3
+ * (list, create, list), a busy try-once 1 (list), a release 1 (delete), a renewal 1 (exists). A hand-off
+ * to the next waiter costs the holder's delete and the watch notification only: when the node just before a waiter was the holder's and it is deleted, the
  * waiter's node is the lowest (sequence numbers only grow, so nothing can appear below it) and it is granted
  * without listing again; a waiter whose predecessor was itself a waiter that gave up lists again. A waiter
  * that becomes next in line also watches its own node (one read, while it waits), so that a node deleted
@@ -92,11 +99,15 @@ import org.slf4j.LoggerFactory;
  * <h2>The session is the lease</h2>
  * On the server, the lock is held exactly as long as the holder's node exists: until it is deleted or the
  * session that created it ends (the session timeout after the client falls silent). The request's lease
- * time still bounds the client's own belief: the local deadline (request start + lease time − margin) is
- * moved on by each successful renewal check, a lease with {@code autoRenew(false)} expires locally after its
- * lease time and its node is then deleted (a short grace after the local deadline, 25 ms or the safety
- * margin, so the server never frees the lock while the holder may still believe it holds it), and a
- * renewal that cannot reach ZooKeeper until that deadline loses the lease. Besides that:
+ * time still bounds the client's own belief. The local deadline is the lease time − margin after the read
+ * that confirmed the grant (the start of the list that showed the node first, or the moment the holder's
+ * deletion was heard by the next in line), never after the request's start, which may lie a whole queue
+ * wait earlier; an acquire never returns a lease whose deadline already passed (it deletes the node and
+ * fails instead). Each successful renewal check moves the deadline on; a lease with
+ * {@code autoRenew(false)} expires locally after its lease time and its node is then deleted (a short
+ * grace after the local deadline, 25 ms or the safety margin, so the server never frees the lock while
+ * the holder may still believe it holds it); and a renewal that cannot reach ZooKeeper until that
+ * deadline loses the lease. Besides that:
  * <ul>
  *   <li>{@code SUSPENDED} (connection to the ensemble lost, session maybe still alive) ends every lease of
  *       the provider with {@code CONNECTION_LOST} by default, because from then on the client cannot know
@@ -114,6 +125,17 @@ import org.slf4j.LoggerFactory;
  *       connection returns, so a session that does survive does not keep a lock nobody believes it holds.
  *       The same goes for a release or an abandoned request whose delete could not be sent.</li>
  * </ul>
+ *
+ * <h2>A crashed waiter</h2>
+ * A request that waits keeps its node in the queue while it waits. If its process dies (or freezes) while
+ * queued, the node stays until the process's ZooKeeper session expires, and everyone queued behind it —
+ * including new requests — waits that long once the lock frees: up to the session timeout (Curator's
+ * {@code sessionTimeoutMs}, as negotiated with the server) after the process stopped. A dead holder blocks
+ * the lock for the same time. Bound it by the session timeout: choose it as the longest time a dead
+ * process may block a lock (the server clamps it to between 2 and 20 of its {@code tickTime} by default).
+ * A try-once looks at the queue before it creates a node: a busy one creates none, and one that found the
+ * queue empty but then lost the race deletes its node at once, so only a process killed in that instant
+ * leaves a node behind.
  *
  * <p>Thread use: any thread may release or extend a lease (ownership is the lease, not a thread). The
  * provider never closes the {@code CuratorFramework}; close the provider first, then the client.
@@ -287,10 +309,11 @@ public final class ZookeeperLockProvider extends AbstractLockProvider implements
         if (currentSessionId() != session) {
             throw new LockBackendException(request.name(), BACKEND, "the session changed while acquiring", null);
         }
-        ZookeeperLease lease = new ZookeeperLease(this, runtime, request, czxid, owner, confirmedAt, path, session, epoch);
+        ZookeeperLease lease = new ZookeeperLease(this, runtime, request, czxid, owner, confirmedAt, path, session,
+                epoch);
         if (runtime.ticker().nanoTime() - lease.deadlineNanos() >= 0) {
-            throw new LockBackendException(request.name(), BACKEND, "ZooKeeper confirmed the grant only after its lease time ("
-                    + request.leaseTime() + ") had passed; the node was given up", null);
+            throw new LockBackendException(request.name(), BACKEND, "ZooKeeper confirmed the grant only after its "
+                    + "lease time (" + request.leaseTime() + ") had passed; the node was given up", null);
         }
         return lease;
     }

@@ -3,9 +3,12 @@
  *
  * <h2>Algorithm</h2>
  * Each lock name has a folder {@code basePath/<segment>} (a container node the server removes once empty).
- * A request creates an ephemeral-sequential node in it and lists the folder; the lowest sequence holds the
- * lock, and every other node watches only the node just before it (no thundering herd) and waits for that
- * watch, never polling. A request whose wait time ends deletes its node and reports the lock busy. Release
+ * A try-once (no wait time) first lists the folder and reports the lock busy without creating anything
+ * when a queue node is there. Otherwise a request creates an ephemeral-sequential node in it and lists the
+ * folder; the lowest sequence holds the lock, and every other node watches only the node just before it
+ * (no thundering herd) and waits for that watch, never polling. Every request that is not granted (busy,
+ * wait time over, interrupted, failed) deletes its own node before it returns. A grant's local deadline
+ * counts from the read that confirmed it, not from the start of the queue wait. Release
  * deletes the node; minHold delays that delete on the provider's scheduler. The fencing token is the
  * holder node's creation zxid. See the provider's class documentation for the numbered steps and round
  * trips.
@@ -44,6 +47,12 @@
  *       connection returns. {@code treatSuspendedAsLost(false)} keeps leases through a blip, but a client
  *       may then believe it holds a lock for up to a session timeout after the server handed it on: use
  *       fencing tokens.</li>
+ *   <li>A crashed waiter blocks the lock until its session expires. A request with a wait time keeps its
+ *       node in the queue while it waits; if its process dies or freezes, the node stays until the ZooKeeper
+ *       session times out, and the requests behind it wait that long once the lock frees (a crashed holder,
+ *       likewise). The session timeout bounds it: set Curator's {@code sessionTimeoutMs} to the longest time
+ *       a dead process may block a lock (the server clamps it to 2–20 of its {@code tickTime} by default). A
+ *       try-once leaves no node when the lock is busy.</li>
  *   <li>Loss listeners run on Curator's connection-state thread when a connection event ends the lease;
  *       keep them short.</li>
  *   <li>A request that gives up waiting leaves its data watch on the predecessor until that node changes

@@ -11,6 +11,7 @@ import dev.holdfast.lock.LockRequest;
 import dev.holdfast.lock.testkit.Await;
 import dev.holdfast.lock.testkit.History;
 import dev.holdfast.lock.testkit.fixtures.ZookeeperFixture;
+import dev.holdfast.lock.testkit.harness.TcpProxy;
 import java.lang.reflect.Field;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
@@ -193,6 +194,42 @@ class ZookeeperAcquireSafetyTest {
         history.assertValid();
     }
 
+    @Test
+    void aGrantConfirmedOnlyAfterItsLeaseTimeIsNeverHandedOut() throws Exception {
+        CuratorFramework real = clients.open(zk.connectString());
+        ZookeeperLockProvider slow = provider(slowLists(real, Duration.ofMillis(600)));
+        ZookeeperLockProvider other = provider();
+        LockRequest shortLease = LockRequest.named("slow-read").leaseTime(Duration.ofMillis(300))
+                .waitTime(Duration.ofSeconds(5)).build();
+        assertThatThrownBy(() -> slow.tryAcquire(shortLease))
+                .as("a grant whose confirming read outlasted the lease").isInstanceOf(LockBackendException.class)
+                .hasMessageContaining("lease time");
+        assertThat(queue(real, "slow-read")).as("its node was deleted").isEmpty();
+        other.acquire(waiting("slow-read", Duration.ZERO)).release();
+    }
+
+    /** A client whose folder listings answer {@code delay} late (a ZooKeeper or network that slow). */
+    private static CuratorFramework slowLists(CuratorFramework real, Duration delay) {
+        InvocationHandler handler = (proxy, method, args) -> {
+            Object result = invoke(method, real, args);
+            if (method.getName().equals("getChildren") && method.getParameterCount() == 0) {
+                Object builder = result;
+                InvocationHandler slow = (p, m, a) -> {
+                    Object r = invoke(m, builder, a);
+                    if (m.getName().equals("forPath")) {
+                        Thread.sleep(delay.toMillis());
+                    }
+                    return r;
+                };
+                return Proxy.newProxyInstance(ZookeeperAcquireSafetyTest.class.getClassLoader(),
+                        new Class<?>[] {org.apache.curator.framework.api.GetChildrenBuilder.class}, slow);
+            }
+            return result;
+        };
+        return (CuratorFramework) Proxy.newProxyInstance(ZookeeperAcquireSafetyTest.class.getClassLoader(),
+                new Class<?>[] {CuratorFramework.class}, handler);
+    }
+
     // ------------------------------------------------------------------ item 8: lost create reply
 
     @Test
@@ -358,6 +395,49 @@ class ZookeeperAcquireSafetyTest {
                 .isLessThan(Duration.ofSeconds(2));
         assertThat(lease.isHeld()).isTrue();
         lease.release();
+    }
+
+    @Test
+    void anInterruptWhileAZooKeeperCallIsInFlightThrowsLockInterruptedAndLeavesNoNode() throws Exception {
+        ZookeeperLockProvider holder = provider();
+        ZookeeperLockProvider next = provider();
+        CuratorFramework reader = clients.open(zk.connectString());
+        String connect = zk.connectString(); // the in-process server: one host:port
+        int port = Integer.parseInt(connect.substring(connect.lastIndexOf(':') + 1));
+        try (TcpProxy proxy = TcpProxy.start("127.0.0.1", port)) {
+            ZookeeperLockProvider p = provider(clients.open("127.0.0.1:" + proxy.port()));
+            p.acquire(waiting("in-flight", Duration.ZERO)).release(); // connected
+            Lease held = holder.acquire(LockRequest.named("in-flight").leaseTime(Duration.ofSeconds(30)).build());
+            proxy.stall(Duration.ofSeconds(3)); // the create below reaches the server only when the stall ends
+            AtomicReference<Thread> thread = new AtomicReference<>();
+            Future<Optional<Lease>> attempt = pool.submit(() -> {
+                thread.set(Thread.currentThread());
+                return p.tryAcquire(waiting("in-flight", PATIENCE));
+            });
+            Await.until(PATIENCE, "the request started", () -> thread.get() != null);
+            Await.sleep(Duration.ofMillis(300));
+            long interruptedAt = System.nanoTime();
+            thread.get().interrupt();
+            Throwable failure = org.assertj.core.api.Assertions.catchThrowable(
+                    () -> attempt.get(PATIENCE.toSeconds(), TimeUnit.SECONDS));
+            assertThat(failure).hasCauseInstanceOf(LockInterruptedException.class);
+            assertThat(Duration.ofNanos(System.nanoTime() - interruptedAt)).as("the interrupt ends the call at once")
+                    .isLessThan(Duration.ofMillis(2500));
+            Await.until(PATIENCE, "the interrupted create's node is deleted once it reached the server", () -> {
+                try {
+                    return queueOwners(reader, "in-flight").equals(List.of(held.ownerId()));
+                } catch (Exception e) {
+                    return false;
+                }
+            });
+            Future<Lease> waits = pool.submit(() -> next.acquire(waiting("in-flight", PATIENCE)));
+            Await.until(PATIENCE, "the next contender queued",
+                    () -> holder.inspect("in-flight").orElseThrow().waiters() == 1);
+            held.release();
+            Lease lease = waits.get(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+            assertThat(lease.isHeld()).isTrue();
+            lease.release();
+        }
     }
 
     @Test
