@@ -90,15 +90,9 @@ class SchemaAtBuildTest {
         }
     }
 
-    /** A data source on a port where nothing listens. */
-    private static HikariDataSource unreachable(boolean postgres) {
-        HikariConfig config = new HikariConfig();
-        config.setJdbcUrl(postgres ? "jdbc:postgresql://127.0.0.1:1/test?connectTimeout=2"
-                : "jdbc:mariadb://127.0.0.1:1/test?connectTimeout=2000");
-        config.setUsername("nobody");
-        config.setConnectionTimeout(3_000);
-        config.setInitializationFailTimeout(-1);
-        return new HikariDataSource(config);
+    /** A data source on a port where nothing listens (a refused connection: fails at once). */
+    private static DataSource unreachable(boolean postgres) {
+        return (postgres ? TestDb.postgres() : TestDb.mariadb()).unreachable();
     }
 
     enum Provider {
@@ -168,12 +162,11 @@ class SchemaAtBuildTest {
     @ParameterizedTest
     @EnumSource(Provider.class)
     void anUnreachableDatabaseFailsTheBuildSayingSo(Provider p) {
-        try (HikariDataSource down = unreachable(p.postgres)) {
-            for (boolean create : new boolean[] {true, false}) {
-                Throwable thrown = catchThrowable(() -> p.factory.build(down, create));
-                assertThat(thrown).isInstanceOf(LockBackendException.class).hasMessageContaining("the database is unreachable")
-                        .hasMessageContaining(p.object);
-            }
+        DataSource down = unreachable(p.postgres);
+        for (boolean create : new boolean[] {true, false}) {
+            Throwable thrown = catchThrowable(() -> p.factory.build(down, create));
+            assertThat(thrown).isInstanceOf(LockBackendException.class).hasMessageContaining("the database is unreachable")
+                    .hasMessageContaining(p.object);
         }
     }
 
@@ -210,10 +203,8 @@ class SchemaAtBuildTest {
                 c.rollback();
             }
         }
-        try (HikariDataSource nowhere = unreachable(true)) {
-            Throwable down = catchThrowable(() -> PostgresTransactionLocks.builder(nowhere).build());
-            assertThat(down).isInstanceOf(LockBackendException.class).hasMessageContaining("the database is unreachable");
-        }
+        Throwable down = catchThrowable(() -> PostgresTransactionLocks.builder(unreachable(true)).build());
+        assertThat(down).isInstanceOf(LockBackendException.class).hasMessageContaining("the database is unreachable");
     }
 
     // ------------------------------------------------------------------ rows.Once
@@ -234,9 +225,7 @@ class SchemaAtBuildTest {
             assertThat(once.run("k", c -> "done").ranNow()).isTrue();
             assertThat(once.run("k", c -> "again").value()).isEqualTo("done");
         }
-        try (HikariDataSource nowhere = unreachable(p.postgres)) {
-            Throwable down = catchThrowable(() -> Once.builder(nowhere, Once.Codec.string()).build());
-            assertThat(down).isInstanceOf(LockBackendException.class).hasMessageContaining("the database is unreachable");
-        }
+        Throwable down = catchThrowable(() -> Once.builder(unreachable(p.postgres), Once.Codec.string()).build());
+        assertThat(down).isInstanceOf(LockBackendException.class).hasMessageContaining("the database is unreachable");
     }
 }
