@@ -70,4 +70,23 @@ class PostgresTransactionLocksTest {
             c.rollback();
         }
     }
+
+    @Test
+    void refusesAWaitTimeBeyondTheMaximumBeforeAnythingRuns() throws SQLException {
+        DataSource pool = DB.pool("holdfast-xact-test", 2, ConcurrentHashMap.newKeySet());
+        PostgresTransactionLocks locks = PostgresTransactionLocks.create(pool);
+        try (Connection c = DB.admin()) {
+            c.setAutoCommit(false);
+            for (Duration bad : new Duration[] {LockRequest.MAX_DURATION.plusMillis(1), Duration.ofSeconds(Long.MAX_VALUE)}) {
+                assertThatThrownBy(() -> locks.tryLock(c, "hf-wait-" + UUID.randomUUID(), bad))
+                        .isInstanceOf(IllegalArgumentException.class)
+                        .hasMessageContaining("waitTime must be at most " + LockRequest.MAX_DURATION);
+            }
+            assertThatThrownBy(() -> locks.tryLock(c, "hf-wait", Duration.ofMillis(-1)))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("negative");
+            // nothing ran: the transaction is usable and the maximum itself is accepted
+            assertThat(locks.tryLock(c, "hf-wait-" + UUID.randomUUID(), LockRequest.MAX_DURATION)).isPresent();
+            c.rollback();
+        }
+    }
 }

@@ -7,6 +7,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.holdfast.lock.InMemoryLockProvider;
 import dev.holdfast.lock.LockProvider;
 import dev.holdfast.lock.jdbc.JdbcTableLockProvider;
+import dev.holdfast.lock.spring.autoconfigure.HoldfastLockProperties;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.List;
@@ -147,6 +148,37 @@ class StartupFailureTest {
             assertThat(app.getBean(LockProvider.class)).isInstanceOf(JdbcTableLockProvider.class);
             assertThat(app.getBean(HikariDataSource.class)).isNotNull();
             assertThat(app.getBean(LockTemplate.class).tryRun(TestApps.unique("zero-config"), lease -> { })).isTrue();
+        }
+    }
+
+    @Test
+    void aMissingLockTableWithCreateIfMissingOffFailsStartupNamingTheTableTheOptionAndTheDdl() {
+        String table = "hf_missing_" + Long.toHexString(System.nanoTime());
+        for (String option : new String[] {"holdfast.lock.jdbc.create-if-missing=false", "holdfast.lock.jdbc.create-table=false"}) {
+            assertThat(startupFailure(List.of(OneDataSource.class), "holdfast.lock.backend=jdbc-table",
+                    "holdfast.lock.jdbc.table-name=" + table, option))
+                    .contains("the table '" + table + "' does not exist")
+                    .contains("createIfMissing(true)")
+                    .contains("dev/holdfast/lock/jdbc/schema/postgresql-holdfast_lock.sql");
+        }
+    }
+
+    @Test
+    void createIfMissingCoversEveryJdbcBackendAndDefaultsToOn() throws Exception {
+        String table = "hf_created_" + Long.toHexString(System.nanoTime());
+        try (ConfigurableApplicationContext app = TestApps.start(List.of(OneDataSource.class), Map.of(),
+                "holdfast.lock.backend=jdbc-table", "holdfast.lock.jdbc.table-name=" + table)) {
+            assertThat(app.getBean(LockTemplate.class).tryRun(TestApps.unique("created"), lease -> { })).isTrue();
+            try (var c = app.getBean(HikariDataSource.class).getConnection(); var s = c.createStatement()) {
+                s.execute("DROP TABLE " + table);
+            }
+        }
+        // the new property wins over the deprecated one, for the advisory backend too
+        try (ConfigurableApplicationContext app = TestApps.start(List.of(OneDataSource.class), Map.of(),
+                "holdfast.lock.backend=postgres-advisory", "holdfast.lock.jdbc.create-table=false",
+                "holdfast.lock.jdbc.create-if-missing=true")) {
+            assertThat(app.getBean(HoldfastLockProperties.class).getJdbc().isCreateIfMissing()).isTrue();
+            assertThat(app.getBean(LockTemplate.class).tryRun(TestApps.unique("advisory"), lease -> { })).isTrue();
         }
     }
 

@@ -55,11 +55,11 @@ final class Backends {
             }
             case "postgres-advisory" -> {
                 need(backend, "dev.holdfast.lock.jdbc.PostgresAdvisoryLockProvider", "dev.holdfast:lock-jdbc");
-                yield JdbcBackends.advisory(bean(beans, DataSource.class, backend), common);
+                yield JdbcBackends.advisory(bean(beans, DataSource.class, backend), props, common);
             }
             case "mysql" -> {
                 need(backend, "dev.holdfast.lock.jdbc.MysqlLockProvider", "dev.holdfast:lock-jdbc");
-                yield JdbcBackends.mysql(bean(beans, DataSource.class, backend), common);
+                yield JdbcBackends.mysql(bean(beans, DataSource.class, backend), props, common);
             }
             case "redis" -> {
                 need(backend, "dev.holdfast.lock.redis.RedisLockProvider", "dev.holdfast:lock-redis");
@@ -109,19 +109,21 @@ final class Backends {
         static LockProvider table(DataSource ds, HoldfastLockProperties props, Consumer<AbstractProviderBuilder<?>> common) {
             var b = dev.holdfast.lock.jdbc.JdbcTableLockProvider.builder(ds)
                     .tableName(props.getJdbc().getTableName())
-                    .createIfMissing(props.getJdbc().isCreateTable());
+                    .createIfMissing(props.getJdbc().isCreateIfMissing());
             common.accept(b);
             return b.build();
         }
 
-        static LockProvider advisory(DataSource ds, Consumer<AbstractProviderBuilder<?>> common) {
-            var b = dev.holdfast.lock.jdbc.PostgresAdvisoryLockProvider.builder(ds);
+        static LockProvider advisory(DataSource ds, HoldfastLockProperties props, Consumer<AbstractProviderBuilder<?>> common) {
+            var b = dev.holdfast.lock.jdbc.PostgresAdvisoryLockProvider.builder(ds)
+                    .createIfMissing(props.getJdbc().isCreateIfMissing());
             common.accept(b);
             return b.build();
         }
 
-        static LockProvider mysql(DataSource ds, Consumer<AbstractProviderBuilder<?>> common) {
-            var b = dev.holdfast.lock.jdbc.MysqlLockProvider.builder(ds);
+        static LockProvider mysql(DataSource ds, HoldfastLockProperties props, Consumer<AbstractProviderBuilder<?>> common) {
+            var b = dev.holdfast.lock.jdbc.MysqlLockProvider.builder(ds)
+                    .createIfMissing(props.getJdbc().isCreateIfMissing());
             common.accept(b);
             return b.build();
         }

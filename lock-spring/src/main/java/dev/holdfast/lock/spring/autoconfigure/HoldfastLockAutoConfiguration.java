@@ -26,9 +26,12 @@ import org.springframework.context.annotation.Configuration;
  * <ul>
  *   <li>a {@link LockProvider} for {@code holdfast.lock.backend} (jdbc-table, postgres-advisory, mysql,
  *       redis, zookeeper, in-memory), built on the application's {@code DataSource}, {@code RedissonClient}
- *       or {@code CuratorFramework} bean; with no property and a single {@code DataSource}, jdbc-table (the
- *       table is created on first use unless {@code holdfast.lock.jdbc.create-table=false}). An application
- *       that declares its own {@code LockProvider} bean keeps it;</li>
+ *       or {@code CuratorFramework} bean; with no property and a single {@code DataSource}, jdbc-table. The
+ *       JDBC backends create what they need at startup if it is missing (the lock table, the fencing
+ *       sequence or fence table) unless {@code holdfast.lock.jdbc.create-if-missing=false} (formerly
+ *       {@code create-table}, now deprecated); then startup fails naming the missing object and its DDL
+ *       file, as it does when the database cannot be reached. An application that declares its own
+ *       {@code LockProvider} bean keeps it;</li>
  *   <li>{@link LockTemplate} and {@link Guard} beans, and {@link LockedBeanPostProcessor} for {@code @Locked};</li>
  *   <li>{@link MicrometerLockListener} meters when a {@code MeterRegistry} bean exists
  *       ({@code holdfast.lock.metrics.*});</li>

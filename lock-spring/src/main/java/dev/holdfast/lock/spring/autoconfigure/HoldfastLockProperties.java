@@ -119,12 +119,18 @@ public class HoldfastLockProperties {
         return value;
     }
 
-    /** {@code holdfast.lock.jdbc.*}: the jdbc-table backend. */
+    /** {@code holdfast.lock.jdbc.*}: the JDBC backends (jdbc-table, postgres-advisory, mysql). */
     public static class Jdbc {
         /** The lock table (jdbc-table backend). */
         private String tableName = "holdfast_lock";
-        /** Whether to create the lock table on first use if it is missing (jdbc-table backend). */
-        private boolean createTable = true;
+        /**
+         * Whether the JDBC backends create what they need at startup if it is missing: the lock table
+         * (jdbc-table), the fencing sequence (postgres-advisory; mysql on MariaDB) or fence table (mysql on
+         * MySQL). Off, startup fails naming the missing object and its DDL file. Default true.
+         */
+        private @Nullable Boolean createIfMissing;
+        /** The former name of {@link #createIfMissing}. */
+        private @Nullable Boolean createTable;
 
         public String getTableName() {
             return tableName;
@@ -134,10 +140,34 @@ public class HoldfastLockProperties {
             this.tableName = requireNonNull(tableName, "holdfast.lock.jdbc.table-name");
         }
 
-        public boolean isCreateTable() {
-            return createTable;
+        /**
+         * {@code holdfast.lock.jdbc.create-if-missing}: its value if set, else the deprecated
+         * {@code create-table}'s, else true.
+         */
+        public boolean isCreateIfMissing() {
+            return createIfMissing != null ? createIfMissing : createTable != null ? createTable : true;
         }
 
+        public void setCreateIfMissing(boolean createIfMissing) {
+            this.createIfMissing = createIfMissing;
+        }
+
+        /**
+         * The former name of {@code create-if-missing} (it covered only the jdbc-table backend).
+         *
+         * @deprecated use {@link #isCreateIfMissing()}
+         */
+        @Deprecated
+        public boolean isCreateTable() {
+            return isCreateIfMissing();
+        }
+
+        /**
+         * Sets {@code create-if-missing} unless that is set itself.
+         *
+         * @deprecated use {@link #setCreateIfMissing(boolean)} ({@code holdfast.lock.jdbc.create-if-missing})
+         */
+        @Deprecated
         public void setCreateTable(boolean createTable) {
             this.createTable = createTable;
         }
