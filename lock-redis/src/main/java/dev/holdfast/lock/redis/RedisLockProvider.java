@@ -37,7 +37,10 @@ import org.slf4j.LoggerFactory;
  *   <li><b>Acquire</b>: if the lock hash {@code <prefix>{<encoded name>}} does not exist, the next token is
  *       {@code max(counter + 1, server TIME in µs)}, stored in {@code <prefix>{<encoded name>}:fence}; the
  *       hash gets {@code owner}, {@code token}, {@code since} and a TTL of the lease time (PEXPIRE). Busy
- *       returns nil: an empty result, never an exception. Both keys share one hash slot.</li>
+ *       returns nil: an empty result, never an exception. Both keys share one hash slot. The owner id is
+ *       new for every attempt, and a copy of the script that finds the hash already held by that owner id
+ *       returns its token (Redisson may resend a script whose reply is late; see the package
+ *       documentation).</li>
  *   <li><b>Wait</b>: a busy attempt that may still wait subscribes (once per name per provider) to the
  *       name's release channel and retries at once; releases published there wake the waiting threads
  *       through {@code signals()}; a jittered backoff (default 10–200 ms) covers missed messages and
@@ -46,7 +49,10 @@ import org.slf4j.LoggerFactory;
  *       lost at once. Renewal runs at a third of the lease time on the provider's single scheduler thread;
  *       a renewal that cannot reach Redis is retried until the conservative local deadline.</li>
  *   <li><b>Release</b>: only if owner and token match: DEL and PUBLISH on the release channel, or, when
- *       the request's minHold has not passed, PEXPIRE to the rest of it.</li>
+ *       the request's minHold has not passed, PEXPIRE to the rest of it; the owner id is remembered for
+ *       60 s in {@code <prefix>{<encoded name>}:gone}, so a resent copy of the release reports success.
+ *       An acquire interrupted (or failed) while its script was in flight is undone by an owner-checked
+ *       delete that also marks the owner gone.</li>
  *   <li><b>Replica acknowledgement</b> (optional, {@link Builder#replicaAcks}): acquire and renew are
  *       pipelined with {@code WAIT n timeout} in the same round trip; a grant that fewer than {@code n}
  *       replicas confirmed is released again and reported as a {@link LockBackendException}.</li>
