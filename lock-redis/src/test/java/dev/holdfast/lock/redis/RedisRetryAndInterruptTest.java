@@ -138,6 +138,28 @@ class RedisRetryAndInterruptTest {
         System.out.printf("resent acquire: %d of 3 attempts returned the lease%n", granted);
     }
 
+    @Test
+    void anAcquireThatGotNoAnswerInTimeLeavesNothingHeldWhenTheServerRunsItLater() {
+        RedisLockProvider p = provider(200, 1, 50); // gives up after ~0.5 s, long before the pause ends
+        RedisLockProvider other = otherNode();
+        for (int i = 0; i < 2; i++) {
+            String name = unique("unknown-outcome-" + i);
+            long pauseEnds = pause(1500);
+            try {
+                Optional<Lease> got = p.tryAcquire(LockRequest.named(name).leaseTime(LONG_LEASE).build());
+                got.ifPresent(Lease::release);
+                throw new AssertionError("expected the acquire to fail without an answer, got " + got);
+            } catch (LockBackendException expected) {
+                assertThat(expected).hasMessageContaining(name);
+            }
+            sleepUntil(pauseEnds); // now the server runs the stalled copies of the acquire
+            assertFreeAndStaysFree(other, name, Duration.ofMillis(700));
+            try (Lease next = other.tryAcquire(LockRequest.named(name).build()).orElseThrow()) {
+                assertThat(next.isHeld()).isTrue();
+            }
+        }
+    }
+
     // ------------------------------------------------------------------ release resent by Redisson
 
     @Test
