@@ -51,7 +51,8 @@ import org.slf4j.LoggerFactory;
  *       a renewal that cannot reach Redis is retried until the conservative local deadline.</li>
  *   <li><b>Release</b>: only if owner and token match: DEL and PUBLISH on the release channel, or, when
  *       the request's minHold has not passed, PEXPIRE to the rest of it; the owner id is remembered for
- *       60 s in {@code <prefix>{<encoded name>}:gone}, so a resent copy of the release reports success.
+ *       60 s in the sorted set {@code <prefix>{<encoded name>}:gone}, so a resent copy of the release
+ *       reports success.
  *       An acquire interrupted (or failed) while its script was in flight is undone by an owner-checked
  *       delete that also marks the owner gone.</li>
  *   <li><b>Replica acknowledgement</b> (optional, {@link Builder#replicaAcks}): acquire and renew are
@@ -69,8 +70,8 @@ public final class RedisLockProvider extends AbstractLockProvider implements Loc
     private static final Logger log = LoggerFactory.getLogger(RedisLockProvider.class);
     static final String BACKEND = "redis";
     /**
-     * How long the server remembers the owner id that last released or abandoned a lock (the
-     * {@code :gone} key): longer than any resend of a command by the client can take.
+     * How long the server remembers an owner id that released or abandoned a lock (the {@code :gone}
+     * sorted set): longer than any resend of a command by the client can take.
      */
     static final Duration GONE_MEMORY = Duration.ofSeconds(60);
     /** At most this many undo scripts are retried in the background at once (a long outage must not pile them up). */
