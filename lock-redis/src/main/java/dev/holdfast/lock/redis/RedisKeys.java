@@ -12,8 +12,8 @@ import java.util.Base64;
  *   <li>{@code <prefix>{<enc>}} — the lock hash (owner, token, since) with the lease as its TTL;</li>
  *   <li>{@code <prefix>{<enc>}:fence} — the fencing counter (no TTL);</li>
  *   <li>{@code <prefix>{<enc>}:released} — the pub/sub channel a release is announced on;</li>
- *   <li>{@code <prefix>{<enc>}:gone} — the owner id that last released or abandoned the lock, kept for a
- *       short time (so a resent copy of its release or acquire is recognised; see the scripts).</li>
+ *   <li>{@code <prefix>{<enc>}:gone} — the owner ids that released or abandoned the lock in the last
+ *       minute (a sorted set by server time), so a resent copy of a release or acquire is recognised.</li>
  * </ul>
  * {@code enc} is the name's UTF-8 bytes with every byte outside {@code [A-Za-z0-9._:/-]} written as
  * {@code %XX} (so {@code payout:42} stays readable, and {@code {}}, {@code %}, spaces and non-ASCII are

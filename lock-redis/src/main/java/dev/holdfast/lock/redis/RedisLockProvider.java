@@ -16,6 +16,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 import org.redisson.api.RedissonClient;
 import org.slf4j.Logger;
@@ -37,7 +38,10 @@ import org.slf4j.LoggerFactory;
  *   <li><b>Acquire</b>: if the lock hash {@code <prefix>{<encoded name>}} does not exist, the next token is
  *       {@code max(counter + 1, server TIME in µs)}, stored in {@code <prefix>{<encoded name>}:fence}; the
  *       hash gets {@code owner}, {@code token}, {@code since} and a TTL of the lease time (PEXPIRE). Busy
- *       returns nil: an empty result, never an exception. Both keys share one hash slot.</li>
+ *       returns nil: an empty result, never an exception. Both keys share one hash slot. The owner id is
+ *       new for every attempt, and a copy of the script that finds the hash already held by that owner id
+ *       returns its token (Redisson may resend a script whose reply is late; see the package
+ *       documentation).</li>
  *   <li><b>Wait</b>: a busy attempt that may still wait subscribes (once per name per provider) to the
  *       name's release channel and retries at once; releases published there wake the waiting threads
  *       through {@code signals()}; a jittered backoff (default 10–200 ms) covers missed messages and
@@ -46,7 +50,11 @@ import org.slf4j.LoggerFactory;
  *       lost at once. Renewal runs at a third of the lease time on the provider's single scheduler thread;
  *       a renewal that cannot reach Redis is retried until the conservative local deadline.</li>
  *   <li><b>Release</b>: only if owner and token match: DEL and PUBLISH on the release channel, or, when
- *       the request's minHold has not passed, PEXPIRE to the rest of it.</li>
+ *       the request's minHold has not passed, PEXPIRE to the rest of it; the owner id is remembered for
+ *       60 s in the sorted set {@code <prefix>{<encoded name>}:gone}, so a resent copy of the release
+ *       reports success.
+ *       An acquire interrupted (or failed) while its script was in flight is undone by an owner-checked
+ *       delete that also marks the owner gone.</li>
  *   <li><b>Replica acknowledgement</b> (optional, {@link Builder#replicaAcks}): acquire and renew are
  *       pipelined with {@code WAIT n timeout} in the same round trip; a grant that fewer than {@code n}
  *       replicas confirmed is released again and reported as a {@link LockBackendException}.</li>
@@ -62,10 +70,12 @@ public final class RedisLockProvider extends AbstractLockProvider implements Loc
     private static final Logger log = LoggerFactory.getLogger(RedisLockProvider.class);
     static final String BACKEND = "redis";
     /**
-     * How long the server remembers the owner id that last released or abandoned a lock (the
-     * {@code :gone} key): longer than any resend of a command by the client can take.
+     * How long the server remembers an owner id that released or abandoned a lock (the {@code :gone}
+     * sorted set): longer than any resend of a command by the client can take.
      */
     static final Duration GONE_MEMORY = Duration.ofSeconds(60);
+    /** At most this many undo scripts are retried in the background at once (a long outage must not pile them up). */
+    static final int MAX_PENDING_ABANDONS = 256;
 
     private final RedissonClient client;
     private final RedisKeys keys;
@@ -75,6 +85,7 @@ public final class RedisLockProvider extends AbstractLockProvider implements Loc
     private final Duration replicaAckTimeout;
     private final boolean shutdownClient;
     private final @Nullable ScheduledFuture<?> sweeper;
+    private final AtomicInteger pendingAbandons = new AtomicInteger();
 
     private RedisLockProvider(LockRuntime runtime, Builder b) {
         super(runtime, new Backoff(b.backoffMin, b.backoffMax));
@@ -128,15 +139,15 @@ public final class RedisLockProvider extends AbstractLockProvider implements Loc
             }
         } catch (InterruptedException e) {
             // the script may have run (or still run: sent, or resent by Redisson): undo it before reporting
-            abandon(request.name(), names, owner, true);
+            abandon(request, names, owner, true);
             throw e;
         } catch (RuntimeException e) {
             // no answer in time, connection lost, ...: the grant may have happened without us knowing
-            abandon(request.name(), names, owner, false);
+            abandon(request, names, owner, false);
             throw e;
         }
         if (acked != null && token > 0 && acked.replicas() < replicaAcks) {
-            abandon(request.name(), names, owner, true);
+            abandon(request, names, owner, true);
             throw new LockBackendException(request.name(), BACKEND, "grant acknowledged by "
                     + acked.replicas() + " of the " + replicaAcks + " replicas required within "
                     + replicaAckTimeout + "; it was not granted", null);
@@ -150,33 +161,111 @@ public final class RedisLockProvider extends AbstractLockProvider implements Loc
     /**
      * Gives up an acquire attempt whose outcome is unknown: deletes the lock only if this attempt's owner
      * holds it, and marks the owner gone so a copy of the acquire still on its way is refused. After an
-     * interrupt it waits for the answer (bounded by the client's timeout; the process may be shutting
-     * down); after a failure it does not keep the caller waiting.
+     * interrupt the first try is waited for (bounded by the client's timeout: the process may be shutting
+     * down); after a failure it does not keep the caller waiting. The script is idempotent, so a try that
+     * gets no answer is repeated in the background until one is answered, for at most the lease time plus
+     * {@link #GONE_MEMORY} (by then a grant it could have made has expired) or until the provider closes.
      */
-    private void abandon(String name, RedisKeys.Names names, String owner, boolean await) {
-        List<Object> scriptKeys = List.of(names.lock(), names.gone());
-        Object[] args = {owner, names.channel(), Long.toString(GONE_MEMORY.toMillis())};
-        if (await) {
-            try {
-                Long freed = scripts.runOnKeys(RedisScripts.Script.ABANDON, scriptKeys, args);
-                if (freed != null && freed == 1) {
-                    log.debug("freed the lock '{}' an abandoned acquire attempt ({}) had taken", name, owner);
-                }
-            } catch (RuntimeException e) {
-                log.warn("could not undo an abandoned acquire attempt of '{}' ({}); if it was granted the lock "
-                        + "stays taken until its lease time passes: {}", name, owner, e.toString());
-            }
+    private void abandon(LockRequest request, RedisKeys.Names names, String owner, boolean await) {
+        Abandon abandon = new Abandon(request.name(), names, owner,
+                runtime.ticker().nanoTime() + request.leaseTime().toNanos() + GONE_MEMORY.toNanos());
+        if (!await) {
+            abandon.send();
             return;
         }
-        scripts.<Long>runOnKeysAsync(RedisScripts.Script.ABANDON, scriptKeys, args).whenComplete((freed, e) -> {
-            if (e != null) {
-                // debug: the acquire's own failure was reported to the caller; with the server down this repeats
-                log.debug("could not undo an acquire attempt of '{}' ({}) whose outcome is unknown; if it was "
-                        + "granted the lock stays taken until its lease time passes: {}", name, owner, e.toString());
-            } else if (freed != null && freed == 1) {
-                log.debug("freed the lock '{}' an acquire attempt with an unknown outcome ({}) had taken", name, owner);
+        Long freed;
+        try {
+            freed = scripts.runOnKeys(RedisScripts.Script.ABANDON, abandon.scriptKeys(), abandon.args());
+        } catch (RuntimeException e) {
+            abandon.retryLater(e);
+            return;
+        }
+        abandon.done(freed);
+    }
+
+    /** Background tries of one abandon script (see {@link #abandon}). */
+    private final class Abandon {
+        private final String name;
+        private final RedisKeys.Names names;
+        private final String owner;
+        private final long giveUpAtNanos;
+        private int tries = 1;
+        private boolean counted; // among pendingAbandons
+
+        Abandon(String name, RedisKeys.Names names, String owner, long giveUpAtNanos) {
+            this.name = name;
+            this.names = names;
+            this.owner = owner;
+            this.giveUpAtNanos = giveUpAtNanos;
+        }
+
+        List<Object> scriptKeys() {
+            return List.of(names.lock(), names.gone());
+        }
+
+        Object[] args() {
+            return new Object[] {owner, names.channel(), Long.toString(GONE_MEMORY.toMillis())};
+        }
+
+        void send() {
+            scripts.<Long>runOnKeysAsync(RedisScripts.Script.ABANDON, scriptKeys(), args()).whenComplete((freed, e) -> {
+                if (e == null) {
+                    done(freed);
+                } else {
+                    retryLater(e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+                            ? e.getCause() : e);
+                }
+            });
+        }
+
+        void done(@Nullable Long freed) {
+            finish();
+            if (freed != null && freed == 1) {
+                log.debug("freed lock '{}': an acquire attempt with an unknown outcome ({}) had taken it", name, owner);
             }
-        });
+        }
+
+        private void finish() {
+            if (counted) {
+                counted = false;
+                pendingAbandons.decrementAndGet();
+            }
+        }
+
+        void retryLater(Throwable e) {
+            long delay = Math.min(1_000_000_000L, 50_000_000L << Math.min(tries, 5));
+            if (!counted) {
+                if (pendingAbandons.incrementAndGet() > MAX_PENDING_ABANDONS) {
+                    pendingAbandons.decrementAndGet();
+                    log.warn("not retrying to undo an acquire attempt of '{}' ({}) with an unknown outcome: {} are "
+                            + "already being retried; if it was granted the lock stays taken until its lease time "
+                            + "passes: {}", name, owner, MAX_PENDING_ABANDONS, e.toString());
+                    return;
+                }
+                counted = true;
+            }
+            if (isClosed()) {
+                finish();
+                log.info("provider closed before an acquire attempt of '{}' ({}) with an unknown outcome was undone; "
+                        + "if it was granted the lock stays taken until its lease time passes", name, owner);
+                return;
+            }
+            if (runtime.ticker().nanoTime() + delay - giveUpAtNanos > 0) {
+                finish();
+                log.warn("gave up undoing an acquire attempt of '{}' ({}) with an unknown outcome after {} tries; "
+                        + "if it was granted the lock stays taken until its lease time passes: {}", name, owner, tries,
+                        e.toString());
+                return;
+            }
+            log.debug("undoing an acquire attempt of '{}' ({}) failed (try {}), retrying: {}", name, owner, tries,
+                    e.toString());
+            tries++;
+            if (runtime.schedule(this::send, delay) == null) {
+                finish();
+                log.info("provider closed before an acquire attempt of '{}' ({}) with an unknown outcome was undone; "
+                        + "if it was granted the lock stays taken until its lease time passes", name, owner);
+            }
+        }
     }
 
     boolean extend(RedisKeys.Names names, String owner, long token, Duration leaseTime) {

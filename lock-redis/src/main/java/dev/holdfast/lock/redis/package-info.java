@@ -4,7 +4,8 @@
  * <h2>Keys</h2>
  * For lock name {@code n} and prefix {@code p}: the lock hash {@code p{enc(n)}} (fields owner, token,
  * since; TTL = lease), the fence counter {@code p{enc(n)}:fence} (no TTL: one small key per name ever
- * locked) and the channel {@code p{enc(n)}:released}. {@code enc} escapes every byte outside
+ * locked), the channel {@code p{enc(n)}:released} and {@code p{enc(n)}:gone}, a sorted set of the owner
+ * ids that released or abandoned the lock in the last 60 s (see "Resent commands and interrupts"). {@code enc} escapes every byte outside
  * {@code [A-Za-z0-9._:/-]} of the UTF-8 name as {@code %XX}, so braces, spaces and binary-looking names
  * stay inside one hash tag and two names never share keys; encodings over 200 characters become
  * {@code #} + base64url(SHA-256(name)).
@@ -62,6 +63,31 @@
  *       acknowledge, and WAIT does not make writes durable against a replica restarting without
  *       persistence. Fencing tokens remain the real protection.</li>
  * </ul>
+ *
+ * <h2>Resent commands and interrupts</h2>
+ * Redisson resends a command whose reply does not come within its {@code timeout} (up to
+ * {@code retryAttempts} times), and the server runs every copy it receives; the caller sees the last
+ * copy's reply. Every owner id is unique to one acquire attempt, and the scripts are written for that:
+ * <ul>
+ *   <li>Acquire is idempotent per owner: a copy that finds the lock held by its own owner id returns that
+ *       grant's token, so a grant made by an earlier copy is returned, never reported busy and orphaned.</li>
+ *   <li>Release and abandon add the owner id to the {@code :gone} set. A resent release that finds its
+ *       own owner id there reports success, even if other owners took and released the lock in between; {@code release()} returns false (and the lease is reported lost
+ *       with {@code REFUSED}) only when the lock expired or another owner holds it. A late copy of an
+ *       acquire whose owner already gave the lock up is refused.</li>
+ *   <li>An acquire interrupted while its script is in flight runs an owner-checked abandon script (it waits
+ *       for it, bounded by the client's timeout) and then throws
+ *       {@link dev.holdfast.lock.LockInterruptedException}, with the interrupt flag set. An acquire that
+ *       failed without an answer (timeout, connection lost) sends the same script without waiting and
+ *       throws {@link dev.holdfast.lock.LockBackendException}. If that script cannot reach Redis either,
+ *       a grant made meanwhile stays until its lease time passes.</li>
+ *   <li>Release, renewal and extend wait for Redis even when the calling thread is interrupted (bounded by
+ *       the client's timeout) and leave the interrupt flag set.</li>
+ * </ul>
+ * The {@code :gone} set holds an entry per release of the name in the last 60 s (entries older than that
+ * are trimmed on each release; the key expires when the name is idle), so its size is the name's release
+ * rate times 60 s. The 60 s should outlast Redisson's whole resend window
+ * ({@code retryAttempts × (timeout + retryInterval)}): keep that below 60 s.
  *
  * <h2>Waiting</h2>
  * Busy waiters subscribe to the name's release channel (one Redis subscription per name per provider,

@@ -1,13 +1,13 @@
 -- Holdfast acquire: take the lock if it is free and assign the next fencing token.
--- KEYS[1] lock hash (owner, token, since), KEYS[2] fence counter, KEYS[3] the owner id that last gave the
--- lock up (released or abandoned it; a short-lived string); all in one hash slot.
+-- KEYS[1] lock hash (owner, token, since), KEYS[2] fence counter, KEYS[3] the owner ids that recently gave
+-- the lock up (released or abandoned it; a sorted set by server time in ms, short-lived); all in one slot.
 -- ARGV[1] owner id (unique per acquire attempt), ARGV[2] lease time in milliseconds (integer >= 1).
 -- Returns the token (> 0), or nil when another owner holds the lock.
 --
 -- Idempotent per owner: the client may send this script more than once for one attempt (Redisson resends
 -- a command whose reply is late, and the server runs every copy). A copy that finds the lock already held
 -- by ARGV[1] returns that grant's token instead of "busy"; a copy that arrives after this owner gave the
--- lock up (KEYS[3] names it) is refused, so a late copy never takes the lock again for nobody.
+-- lock up (KEYS[3] has it) is refused, so a late copy never takes the lock again for nobody.
 --
 -- Token = max(counter + 1, server TIME in microseconds). While the counter survives it only grows;
 -- if it is lost (restart without persistence, failover to a replica that never saw it) the next token
@@ -20,7 +20,7 @@ if held[1] ~= false then
     end
     return false
 end
-if redis.call('GET', KEYS[3]) == ARGV[1] then
+if redis.call('ZSCORE', KEYS[3], ARGV[1]) ~= false then
     return false
 end
 if redis.replicate_commands then

@@ -15,7 +15,6 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -46,7 +45,7 @@ class RedisLockBenchmark {
 
     private static final int OPS = Integer.getInteger("bench.ops", 5000);
     private static final int HANDOFFS = Integer.getInteger("bench.handoffs", 200);
-    private static final String PREFIX = "hf-bench-" + UUID.randomUUID().toString().substring(0, 8) + ":";
+    private static final String PREFIX = RedisFixture.keyPrefix("bench");
 
     /** Counts the commands a client writes, by name (batches count their commands and one round trip). */
     static final class CommandCounter implements NettyHook {
@@ -262,8 +261,8 @@ class RedisLockBenchmark {
             try (RedisServerProcess primary = RedisServerProcess.start();
                  RedisServerProcess replica = RedisServerProcess.startReplicaOf(primary)) {
                 RedissonClient pc = client(primary.address(), new CommandCounter());
-                try (RedisLockProvider plain = RedisLockProvider.builder(pc).build();
-                     RedisLockProvider acked = RedisLockProvider.builder(pc).replicaAcks(1, Duration.ofSeconds(1)).build()) {
+                try (RedisLockProvider plain = RedisLockProvider.builder(pc).keyPrefix(PREFIX).build();
+                     RedisLockProvider acked = RedisLockProvider.builder(pc).keyPrefix(PREFIX).replicaAcks(1, Duration.ofSeconds(1)).build()) {
                     Map<String, Op> ackOps = new java.util.LinkedHashMap<>();
                     ackOps.put("plain", () -> plain.tryAcquire(free).orElseThrow().release());
                     ackOps.put("acked", () -> acked.tryAcquire(free).orElseThrow().release());

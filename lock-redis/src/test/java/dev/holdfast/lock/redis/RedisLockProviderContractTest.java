@@ -5,7 +5,6 @@ import dev.holdfast.lock.testkit.Faults;
 import dev.holdfast.lock.testkit.LockProviderContract;
 import dev.holdfast.lock.testkit.fixtures.RedisFixture;
 import dev.holdfast.lock.testkit.fixtures.RespClient;
-import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
@@ -17,7 +16,7 @@ import org.junit.jupiter.api.BeforeAll;
  */
 class RedisLockProviderContractTest extends LockProviderContract {
 
-    private static final String PREFIX = "hf-test-" + UUID.randomUUID().toString().substring(0, 8) + ":";
+    private static final String PREFIX = RedisFixture.keyPrefix("contract");
     private static RedisClients clients;
     private static RedisFaults faults;
 

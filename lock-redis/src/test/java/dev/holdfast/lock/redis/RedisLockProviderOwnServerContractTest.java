@@ -3,6 +3,7 @@ package dev.holdfast.lock.redis;
 import dev.holdfast.lock.LockProvider;
 import dev.holdfast.lock.testkit.Faults;
 import dev.holdfast.lock.testkit.LockProviderContract;
+import dev.holdfast.lock.testkit.fixtures.RedisFixture;
 import dev.holdfast.lock.testkit.fixtures.RedisServerProcess;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -18,7 +19,7 @@ class RedisLockProviderOwnServerContractTest extends LockProviderContract {
     static void start() {
         server = RedisServerProcess.start();
         clients = new RedisClients();
-        faults = new RedisFaults(clients, "127.0.0.1", server.port(), "holdfast:", server);
+        faults = new RedisFaults(clients, "127.0.0.1", server.port(), RedisFixture.keyPrefix("own-server"), server);
     }
 
     @AfterAll

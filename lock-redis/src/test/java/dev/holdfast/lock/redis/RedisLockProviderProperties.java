@@ -5,14 +5,13 @@ import dev.holdfast.lock.testkit.Faults;
 import dev.holdfast.lock.testkit.LockProviderProperties;
 import dev.holdfast.lock.testkit.fixtures.RedisFixture;
 import dev.holdfast.lock.testkit.fixtures.RespClient;
-import java.util.UUID;
 import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
 
 /** The kit's model-checked random schedules, on the shared Redis (keys under a prefix of their own). */
 class RedisLockProviderProperties extends LockProviderProperties {
 
-    private static final String PREFIX = "hf-prop-" + UUID.randomUUID().toString().substring(0, 8) + ":";
+    private static final String PREFIX = RedisFixture.keyPrefix("properties");
     private static RedisClients clients;
     private static RedisFaults faults;
 

@@ -10,6 +10,7 @@ import dev.holdfast.lock.LockLostException;
 import dev.holdfast.lock.LockRequest;
 import dev.holdfast.lock.LossReason;
 import dev.holdfast.lock.testkit.Await;
+import dev.holdfast.lock.testkit.fixtures.RedisFixture;
 import dev.holdfast.lock.testkit.fixtures.RedisServerProcess;
 import dev.holdfast.lock.testkit.fixtures.RespClient;
 import java.time.Duration;
@@ -42,6 +43,7 @@ class RedisLockProviderTest {
     private final List<RedisServerProcess> servers = new ArrayList<>();
     private final List<RedisLockProvider> providers = new CopyOnWriteArrayList<>();
     private final Map<RedisLockProvider, String> clientNames = new ConcurrentHashMap<>();
+    private final String prefix = RedisFixture.keyPrefix("store");
     private RedisServerProcess redis;
 
     @BeforeEach
@@ -68,7 +70,7 @@ class RedisLockProviderTest {
     private RedisLockProvider provider(RedisServerProcess on, UnaryOperator<RedisLockProvider.Builder> options) {
         String clientName = RedisClients.uniqueName("holdfast-store-test");
         RedissonClient client = clients.create(on.address(), clientName);
-        RedisLockProvider p = options.apply(RedisLockProvider.builder(client)).build();
+        RedisLockProvider p = options.apply(RedisLockProvider.builder(client).keyPrefix(prefix)).build();
         providers.add(p);
         clientNames.put(p, clientName);
         return p;
@@ -150,7 +152,7 @@ class RedisLockProviderTest {
         first.release();
         // a counter ahead of the server clock (as after a burst faster than 1 grant/µs, or a clock stepped back)
         long ahead = first.token() + 3_600_000_000L; // one hour of microseconds
-        redis.call("SET", new RedisKeys("holdfast:").of(name).fence(), Long.toString(ahead));
+        redis.call("SET", new RedisKeys(prefix).of(name).fence(), Long.toString(ahead));
         Lease second = grant(p, lease(name, Duration.ofSeconds(5)));
         assertThat(second.token()).as("while the counter survives: counter + 1").isEqualTo(ahead + 1);
         second.release();
@@ -285,7 +287,7 @@ class RedisLockProviderTest {
         assertThat(info.ownerId()).isEqualTo(first.ownerId());
         assertThat(info.token()).isEqualTo(first.token());
         // the counter survived too: after the holder's key is gone, tokens continue above it
-        replica.call("DEL", new RedisKeys("holdfast:").of(name).lock());
+        replica.call("DEL", new RedisKeys(prefix).of(name).lock());
         try (Lease next = grant(b, lease(name, Duration.ofSeconds(30)))) {
             assertThat(next.token()).isGreaterThan(first.token());
         }
@@ -297,7 +299,7 @@ class RedisLockProviderTest {
         RedisServerProcess replica = server(RedisServerProcess.startReplicaOf(primary));
         RedisServerProcess sentinel = server(RedisServerProcess.startSentinel("hfmaster", primary));
         RedissonClient client = clients.createSentinel(sentinel.address(), "hfmaster", RedisClients.uniqueName("holdfast-sentinel"));
-        RedisLockProvider p = RedisLockProvider.builder(client).build();
+        RedisLockProvider p = RedisLockProvider.builder(client).keyPrefix(prefix).build();
         providers.add(p);
         String name = unique("sentinel");
         Lease before = grant(p, lease(name, Duration.ofSeconds(20)));
@@ -337,8 +339,8 @@ class RedisLockProviderTest {
                 String.valueOf(n.call("CLUSTER", "INFO")).contains("cluster_state:ok")
                         && String.valueOf(n.call("CLUSTER", "INFO")).contains("cluster_known_nodes:3")));
         List<String> addresses = nodes.stream().map(RedisServerProcess::address).toList();
-        RedisLockProvider a = RedisLockProvider.builder(clients.createCluster(addresses, RedisClients.uniqueName("holdfast-cluster"))).build();
-        RedisLockProvider b = RedisLockProvider.builder(clients.createCluster(addresses, RedisClients.uniqueName("holdfast-cluster"))).build();
+        RedisLockProvider a = RedisLockProvider.builder(clients.createCluster(addresses, RedisClients.uniqueName("holdfast-cluster"))).keyPrefix(prefix).build();
+        RedisLockProvider b = RedisLockProvider.builder(clients.createCluster(addresses, RedisClients.uniqueName("holdfast-cluster"))).keyPrefix(prefix).build();
         providers.add(a);
         providers.add(b);
         java.util.Set<Integer> nodesUsed = new java.util.HashSet<>();
@@ -351,7 +353,7 @@ class RedisLockProviderTest {
             try (Lease second = grant(b, lease(name, Duration.ofSeconds(10)))) {
                 assertThat(second.token()).isGreaterThan(first.token());
             }
-            RedisKeys.Names keys = new RedisKeys("holdfast:").of(name);
+            RedisKeys.Names keys = new RedisKeys(prefix).of(name);
             long slot = (Long) nodes.get(0).call("CLUSTER", "KEYSLOT", keys.lock());
             assertThat((Long) nodes.get(0).call("CLUSTER", "KEYSLOT", keys.fence())).as("fence in the lock's slot").isEqualTo(slot);
             for (int i = 0; i < 3; i++) {
@@ -403,7 +405,7 @@ class RedisLockProviderTest {
         String name = unique("minhold");
         Lease l = grant(p, LockRequest.named(name).leaseTime(Duration.ofSeconds(30)).minHold(Duration.ofSeconds(10)).build());
         l.release();
-        Object pttl = redis.call("PTTL", new RedisKeys("holdfast:").of(name).lock());
+        Object pttl = redis.call("PTTL", new RedisKeys(prefix).of(name).lock());
         assertThat((Long) pttl).isBetween(5_000L, 10_000L);
     }
 
@@ -441,7 +443,8 @@ class RedisLockProviderTest {
             }
         }
         // scripts' inner commands are counted too; keep only what clients sent
-        for (String inner : List.of("exists", "time", "get", "set", "incr", "hset", "pexpire", "hmget", "del", "publish", "pttl")) {
+        for (String inner : List.of("exists", "time", "get", "set", "incr", "hset", "pexpire", "hmget", "del", "publish", "pttl",
+                "zadd", "zscore", "zremrangebyscore")) {
             counts.remove(inner);
         }
         return counts;
@@ -463,15 +466,15 @@ class RedisLockProviderTest {
             leases.add(grant(p, lease(name, Duration.ofSeconds(10))));
         }
         for (Lease l : leases) {
-            RedisKeys.Names keys = new RedisKeys("holdfast:").of(l.name());
+            RedisKeys.Names keys = new RedisKeys(prefix).of(l.name());
             String tag = keys.lock().substring(keys.lock().indexOf('{') + 1, keys.lock().indexOf('}'));
-            assertThat(keys.lock()).isEqualTo("holdfast:{" + tag + "}");
+            assertThat(keys.lock()).isEqualTo(prefix + "{" + tag + "}");
             assertThat(keys.fence()).startsWith(keys.lock()).isEqualTo(keys.lock() + ":fence");
             assertThat(keys.channel()).isEqualTo(keys.lock() + ":released");
             assertThat(tag).doesNotContain("{", "}").isNotEmpty();
             assertThat(p.inspect(l.name()).orElseThrow().token()).isEqualTo(l.token());
         }
-        assertThat(leases.stream().map(l -> new RedisKeys("holdfast:").of(l.name()).lock()).distinct()).hasSize(names.size());
+        assertThat(leases.stream().map(l -> new RedisKeys(prefix).of(l.name()).lock()).distinct()).hasSize(names.size());
         assertThat(RedisKeys.encode("a{b")).isNotEqualTo(RedisKeys.encode("a%7Bb"));
         assertThat(RedisKeys.encode("payout:42")).isEqualTo("payout:42");
         assertThat(RedisKeys.encode(huge)).startsWith("#").hasSize(44);
@@ -506,7 +509,7 @@ class RedisLockProviderTest {
     void aCorruptedFenceCounterIsAClearBackendErrorNotAGrant() {
         RedisLockProvider p = provider(redis);
         String name = unique("corrupt");
-        redis.call("SET", new RedisKeys("holdfast:").of(name).fence(), "not-a-number");
+        redis.call("SET", new RedisKeys(prefix).of(name).fence(), "not-a-number");
         assertThatThrownBy(() -> p.tryAcquire(lease(name, Duration.ofSeconds(5))))
                 .isInstanceOf(LockBackendException.class)
                 .hasMessageContaining(name)

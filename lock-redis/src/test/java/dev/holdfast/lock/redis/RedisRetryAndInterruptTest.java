@@ -11,6 +11,7 @@ import dev.holdfast.lock.LockLostException;
 import dev.holdfast.lock.LockRequest;
 import dev.holdfast.lock.LossReason;
 import dev.holdfast.lock.testkit.Await;
+import dev.holdfast.lock.testkit.History;
 import dev.holdfast.lock.testkit.fixtures.RedisFixture;
 import dev.holdfast.lock.testkit.fixtures.RedisServerProcess;
 import dev.holdfast.lock.testkit.fixtures.RespClient;
@@ -21,6 +22,7 @@ import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
@@ -138,6 +140,28 @@ class RedisRetryAndInterruptTest {
         System.out.printf("resent acquire: %d of 3 attempts returned the lease%n", granted);
     }
 
+    @Test
+    void anAcquireThatGotNoAnswerInTimeLeavesNothingHeldWhenTheServerRunsItLater() {
+        RedisLockProvider p = provider(200, 1, 50); // gives up after ~0.5 s, long before the pause ends
+        RedisLockProvider other = otherNode();
+        for (int i = 0; i < 2; i++) {
+            String name = unique("unknown-outcome-" + i);
+            long pauseEnds = pause(1500);
+            try {
+                Optional<Lease> got = p.tryAcquire(LockRequest.named(name).leaseTime(LONG_LEASE).build());
+                got.ifPresent(Lease::release);
+                throw new AssertionError("expected the acquire to fail without an answer, got " + got);
+            } catch (LockBackendException expected) {
+                assertThat(expected).hasMessageContaining(name);
+            }
+            sleepUntil(pauseEnds); // now the server runs the stalled copies of the acquire
+            assertFreeAndStaysFree(other, name, Duration.ofMillis(700));
+            try (Lease next = other.tryAcquire(LockRequest.named(name).build()).orElseThrow()) {
+                assertThat(next.isHeld()).isTrue();
+            }
+        }
+    }
+
     // ------------------------------------------------------------------ release resent by Redisson
 
     @Test
@@ -241,6 +265,95 @@ class RedisRetryAndInterruptTest {
         }
         assertThat(lost).isEmpty();
         assertThat(other.inspect(name)).isEmpty();
+    }
+
+    @Test
+    void contendersUnderRepeatedPausesAndInterruptsStayExclusiveAndLeaveNothingHeld() throws Exception {
+        List<RedisLockProvider> nodes = List.of(provider(300, 3, 100), provider(300, 3, 100), provider(250, 2, 50));
+        List<String> names = List.of(unique("stress-a"), unique("stress-b"));
+        History history = new History();
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicInteger grants = new AtomicInteger();
+        AtomicInteger interruptedAcquires = new AtomicInteger();
+        AtomicInteger failedAcquires = new AtomicInteger();
+        List<String> problems = new CopyOnWriteArrayList<>();
+        List<Thread> workers = new java.util.ArrayList<>();
+        for (int w = 0; w < 6; w++) {
+            RedisLockProvider node = nodes.get(w % nodes.size());
+            int id = w;
+            workers.add(new Thread(() -> {
+                java.util.Random random = new java.util.Random(id);
+                while (!stop.get()) {
+                    Thread.interrupted(); // interrupts are meant for the acquire below; drop any left over
+                    String name = names.get(random.nextInt(names.size()));
+                    Optional<Lease> got;
+                    try {
+                        got = node.tryAcquire(LockRequest.named(name).leaseTime(LONG_LEASE)
+                                .waitTime(Duration.ofMillis(500)).build());
+                    } catch (LockInterruptedException e) {
+                        interruptedAcquires.incrementAndGet();
+                        continue;
+                    } catch (LockBackendException e) {
+                        failedAcquires.incrementAndGet();
+                        continue;
+                    } catch (RuntimeException e) {
+                        problems.add("acquire threw " + e);
+                        continue;
+                    }
+                    if (got.isEmpty()) {
+                        continue;
+                    }
+                    grants.incrementAndGet();
+                    Lease lease = got.get();
+                    List<LockLostException> lost = new CopyOnWriteArrayList<>();
+                    lease.onLost(lost::add);
+                    History.Recording recording = history.record(lease);
+                    java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2 + random.nextInt(15)));
+                    recording.end();
+                    try {
+                        if (!lease.release()) {
+                            problems.add("release of " + lease + " returned false; losses " + lost);
+                        }
+                    } catch (RuntimeException e) {
+                        problems.add("release of " + lease + " threw " + e);
+                    }
+                    if (!lost.isEmpty()) {
+                        problems.add("loss reported for " + lease + ": " + lost);
+                    }
+                }
+            }, "stress-worker-" + w));
+        }
+        workers.forEach(Thread::start);
+        java.util.Random random = new java.util.Random(42);
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(6);
+        long lastPauseEnds = System.nanoTime();
+        while (System.nanoTime() < end) {
+            lastPauseEnds = pause(350);
+            for (int i = 0; i < 4; i++) {
+                Await.sleep(Duration.ofMillis(60 + random.nextInt(60)));
+                workers.get(random.nextInt(workers.size())).interrupt();
+            }
+            Await.sleep(Duration.ofMillis(300 + random.nextInt(300)));
+        }
+        stop.set(true);
+        for (Thread t : workers) {
+            t.join(PATIENCE.toMillis());
+            assertThat(t.isAlive()).as("%s stopped", t.getName()).isFalse();
+        }
+        System.out.printf("pauses and interrupts: %d grants, %d interrupted acquires, %d failed acquires%n",
+                grants.get(), interruptedAcquires.get(), failedAcquires.get());
+        assertThat(problems).as("what users saw go wrong").isEmpty();
+        history.assertValid();
+        assertThat(grants.get()).as("grants").isGreaterThan(20);
+        sleepUntil(lastPauseEnds);
+        RedisLockProvider other = otherNode();
+        for (String name : names) {
+            assertFreeAndStaysFree(other, name, Duration.ZERO);
+        }
+        Await.sleep(Duration.ofMillis(700));
+        for (String name : names) {
+            assertThat(other.inspect(name)).as("holder of '%s' once everyone stopped", name).isEmpty();
+        }
     }
 
     @Test
