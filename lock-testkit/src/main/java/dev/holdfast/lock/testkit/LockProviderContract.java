@@ -608,8 +608,21 @@ public abstract class LockProviderContract {
         Await.until(within, "another client can take '" + name + "' (no lock left behind)",
                 () -> retrying(() -> takeAndRelease(other, name) ? Boolean.TRUE : null) != null);
         if (other instanceof LockInspector inspector) {
-            Await.until(within, "inspect shows '" + name + "' free",
-                    () -> Boolean.TRUE.equals(retrying(() -> inspector.inspect(name).isEmpty())));
+            AtomicReference<Object> seen = new AtomicReference<>();
+            try {
+                Await.until(within, "inspect shows '" + name + "' free", () -> {
+                    try {
+                        Optional<LockInfo> info = inspector.inspect(name);
+                        seen.set(info);
+                        return info.isEmpty();
+                    } catch (LockBackendException e) {
+                        seen.set(e);
+                        return false;
+                    }
+                });
+            } catch (AssertionError e) {
+                throw new AssertionError(e.getMessage() + "; last inspect: " + seen.get(), e);
+            }
         }
     }
 
