@@ -18,7 +18,7 @@ public interface LockProvider extends AutoCloseable {
      * @return the lease, or empty if another holder kept the lock for the whole wait
      * @throws LockBackendException     if the backend cannot be reached or fails
      * @throws LockInterruptedException if the thread was interrupted while waiting (flag restored)
-     * @throws IllegalStateException    if the provider is closed
+     * @throws LockProviderClosedException if the provider is closed (an {@link IllegalStateException})
      */
     Optional<Lease> tryAcquire(LockRequest request);
 
@@ -38,7 +38,7 @@ public interface LockProvider extends AutoCloseable {
      * @throws LockNotAcquiredException if another holder kept the lock for the whole wait
      * @throws LockBackendException     if the backend cannot be reached or fails
      * @throws LockInterruptedException if the thread was interrupted while waiting (flag restored)
-     * @throws IllegalStateException    if the provider is closed
+     * @throws LockProviderClosedException if the provider is closed (an {@link IllegalStateException})
      */
     Lease acquire(LockRequest request);
 

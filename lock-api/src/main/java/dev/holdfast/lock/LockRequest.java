@@ -20,7 +20,9 @@ import java.time.Duration;
  *                  segments, never as code.
  * @param leaseTime how long the backend keeps the lock if the holder stops renewing it (crash, pause,
  *                  partition); positive, at most {@link #MAX_DURATION}. While the lease is open and
- *                  {@code autoRenew} is on, it is renewed at about a third of this time.
+ *                  {@code autoRenew} is on, it is renewed at about a third of this time. A grant that
+ *                  arrives with less than a quarter of it left is given back, never returned, so a lease
+ *                  time shorter than a few backend round trips cannot be granted.
  * @param waitTime  how long {@code tryAcquire}/{@code acquire} wait for a busy lock; zero tries once
  * @param minHold   the lock stays taken at least this long after it was acquired, even if released
  *                  sooner (ShedLock's {@code lockAtLeastFor}, for jobs whose nodes' schedules drift);

@@ -1,6 +1,8 @@
 package dev.holdfast.lock.spi;
 
 import java.nio.channels.ClosedByInterruptException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.function.Supplier;
 
 /**
@@ -37,9 +39,10 @@ public final class Interrupts {
 
     /**
      * Runs {@code call} with the thread's interrupt flag cleared and sets the flag again afterwards if it was
-     * set before or an interrupt arrived during the call. A call that fails because of an interrupt that
-     * arrived while it ran is tried once more (with the flag cleared). For calls that give something up
-     * (release, clean-up after a loss): an interrupt must not leave a lock behind on the backend.
+     * set before or an interrupt arrived during the call. If the call fails because an interrupt arrived
+     * while it ran, it is run again on a short-lived thread of its own, which no caller's interrupt can
+     * reach, and this thread waits for it (uninterruptibly). For calls that give something up (release,
+     * clean-up after a loss): an interrupt must not leave a lock behind on the backend.
      */
     public static <T> T uninterrupted(Supplier<T> call) {
         boolean interrupted = Thread.interrupted();
@@ -51,7 +54,32 @@ public final class Interrupts {
                     throw e;
                 }
                 interrupted |= Thread.interrupted();
-                return call.get();
+            }
+            CompletableFuture<T> result = new CompletableFuture<>();
+            Thread helper = new Thread(() -> {
+                try {
+                    result.complete(call.get());
+                } catch (Throwable t) {
+                    result.completeExceptionally(t);
+                }
+            }, "holdfast-uninterrupted-" + Thread.currentThread().getName());
+            helper.setDaemon(true);
+            helper.start();
+            while (true) {
+                try {
+                    return result.get();
+                } catch (InterruptedException again) {
+                    interrupted = true;
+                } catch (ExecutionException failed) {
+                    Throwable cause = failed.getCause();
+                    if (cause instanceof RuntimeException re) {
+                        throw re;
+                    }
+                    if (cause instanceof Error err) {
+                        throw err;
+                    }
+                    throw new IllegalStateException(cause);
+                }
             }
         } finally {
             if (interrupted || Thread.interrupted()) {

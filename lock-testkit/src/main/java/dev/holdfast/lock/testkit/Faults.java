@@ -38,4 +38,16 @@ public interface Faults {
      * non-durable state gone), and returns once it serves requests again.
      */
     void restartBackend();
+
+    /**
+     * Optional fault, for the unknown-outcome case: arranges that {@code provider}'s next acquire is
+     * executed by the backend but its reply is lost (dropped by a proxy, the connection cut right after the
+     * server ran the command, a pause longer than the client's timeout), so the client cannot tell whether it
+     * was granted. The contract then requires that no lock is left behind unless the acquire returned a
+     * lease. Returns {@code false} if this fixture cannot do that; that part of the case is then not run
+     * (the interrupt and wait-time races of the same case always run).
+     */
+    default boolean loseNextAcquireReply(LockProvider provider) {
+        return false;
+    }
 }

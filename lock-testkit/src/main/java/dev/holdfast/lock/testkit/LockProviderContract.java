@@ -13,6 +13,7 @@ import dev.holdfast.lock.LockInterruptedException;
 import dev.holdfast.lock.LockLostException;
 import dev.holdfast.lock.LockNotAcquiredException;
 import dev.holdfast.lock.LockProvider;
+import dev.holdfast.lock.LockProviderClosedException;
 import dev.holdfast.lock.LockRequest;
 import dev.holdfast.lock.LossReason;
 import java.time.Duration;
@@ -567,6 +568,181 @@ public abstract class LockProviderContract {
         }
     }
 
+    // ------------------------------------------------------------------ acquire never returns an unheld lease
+
+    @Test
+    void acquireNeverReturnsAnUnheldLeaseEvenAfterQueueingLongerThanTheLease() throws Exception {
+        String name = uniqueName();
+        Lease holder = grant(client(), LockRequest.named(name).leaseTime(shortLease()).build());
+        LockProvider waiter = client();
+        LockRequest request = LockRequest.named(name).leaseTime(shortLease()).waitTime(PATIENCE).build();
+        AtomicReference<Boolean> heldAtReturn = new AtomicReference<>();
+        Future<Lease> granted = pool(1).submit(() -> {
+            Lease l = waiter.acquire(request);
+            heldAtReturn.set(l.isHeld());
+            return l;
+        });
+        Await.sleep(shortLease().multipliedBy(2)); // the waiter queues for two of its lease times
+        assertThat(holder.release()).isTrue();
+        Lease lease = granted.get(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+        assertThat(heldAtReturn.get()).as("acquire returned a lease that is not held").isTrue();
+        AtomicInteger lost = new AtomicInteger();
+        lease.onLost(e -> lost.incrementAndGet());
+        LockProvider other = client();
+        long until = System.nanoTime() + shortLease().multipliedBy(2).toNanos();
+        while (System.nanoTime() < until) {
+            assertThat(lease.isHeld()).as("the lease granted after a long wait stays held (renewed)").isTrue();
+            assertBusy(other, name);
+            Await.sleep(shortLease().dividedBy(5));
+        }
+        assertThat(lost).as("onLost calls").hasValue(0);
+        assertThat(lease.token()).isGreaterThan(holder.token());
+        assertThat(lease.release()).isTrue();
+    }
+
+    // ------------------------------------------------------------------ interrupts and unknown outcomes
+
+    /** The name is free: another client takes it within {@code within} (an orphan would hold it 30 s). */
+    private void assertFreeSoon(String name, Duration within) {
+        LockProvider other = client();
+        Await.until(within, "another client can take '" + name + "' (no lock left behind)",
+                () -> retrying(() -> takeAndRelease(other, name) ? Boolean.TRUE : null) != null);
+        if (other instanceof LockInspector inspector) {
+            AtomicReference<Object> seen = new AtomicReference<>();
+            try {
+                Await.until(within, "inspect shows '" + name + "' free", () -> {
+                    try {
+                        Optional<LockInfo> info = inspector.inspect(name);
+                        seen.set(info);
+                        return info.isEmpty();
+                    } catch (LockBackendException e) {
+                        seen.set(e);
+                        return false;
+                    }
+                });
+            } catch (AssertionError e) {
+                throw new AssertionError(e.getMessage() + "; last inspect: " + seen.get(), e);
+            }
+        }
+    }
+
+    @Test
+    void interruptedAcquireLeavesNoLockBehind() throws Exception {
+        String name = uniqueName();
+        Lease held = grant(client(), tryOnce(name));
+        LockProvider waiter = client();
+        AtomicReference<Throwable> thrown = new AtomicReference<>();
+        AtomicReference<Lease> leaked = new AtomicReference<>();
+        AtomicBoolean flag = new AtomicBoolean();
+        Thread t = new Thread(() -> {
+            try {
+                leaked.set(waiter.acquire(LockRequest.named(name).leaseTime(Duration.ofSeconds(30)).waitTime(PATIENCE).build()));
+            } catch (Throwable e) {
+                thrown.set(e);
+                flag.set(Thread.currentThread().isInterrupted());
+            }
+        });
+        t.start();
+        Await.sleep(Duration.ofMillis(300));
+        t.interrupt();
+        t.join(PATIENCE.toMillis());
+        assertThat(t.isAlive()).isFalse();
+        assertThat(leaked.get()).as("no lease for an interrupted acquire").isNull();
+        assertThat(thrown.get()).isInstanceOf(LockInterruptedException.class);
+        assertThat(flag).as("interrupt flag restored").isTrue();
+        assertThat(held.release()).isTrue();
+        assertFreeSoon(name, Duration.ofSeconds(2));
+        try (Lease again = grant(waiter, tryOnce(name))) {
+            assertThat(again.isHeld()).as("the interrupted provider can take the name again").isTrue();
+        }
+    }
+
+    @Test
+    void interruptsAtRandomMomentsNeverLeaveTheNameHeld() throws Exception {
+        String name = uniqueName();
+        LockProvider worker = client();
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicInteger grants = new AtomicInteger();
+        AtomicInteger interrupted = new AtomicInteger();
+        List<Throwable> unexpected = new CopyOnWriteArrayList<>();
+        Thread t = new Thread(() -> {
+            ThreadLocalRandom rnd = ThreadLocalRandom.current();
+            while (!stop.get()) {
+                LockRequest request = LockRequest.named(name).leaseTime(Duration.ofSeconds(30))
+                        .waitTime(rnd.nextBoolean() ? Duration.ZERO : Duration.ofMillis(100)).build();
+                try {
+                    Optional<Lease> lease = worker.tryAcquire(request);
+                    if (lease.isPresent()) {
+                        grants.incrementAndGet();
+                        if (!lease.get().release()) {
+                            unexpected.add(new AssertionError("release of an uncontended lease returned false"));
+                        }
+                    }
+                } catch (LockInterruptedException e) {
+                    interrupted.incrementAndGet();
+                } catch (Throwable e) {
+                    unexpected.add(e);
+                }
+                Thread.interrupted();
+            }
+        });
+        t.start();
+        long end = System.nanoTime() + Duration.ofMillis(1500).toNanos();
+        ThreadLocalRandom rnd = ThreadLocalRandom.current();
+        while (System.nanoTime() < end) {
+            Await.sleep(Duration.ofNanos(rnd.nextLong(100_000, 5_000_000)));
+            t.interrupt();
+        }
+        stop.set(true);
+        t.join(PATIENCE.toMillis());
+        assertThat(t.isAlive()).isFalse();
+        assertThat(unexpected).as("interrupts surface as LockInterruptedException, nothing else").isEmpty();
+        assertThat(grants.get()).as("grants between interrupts").isPositive();
+        assertFreeSoon(name, Duration.ofSeconds(2));
+        try (Lease again = grant(worker, tryOnce(name))) {
+            assertThat(again.isHeld()).isTrue();
+        }
+    }
+
+    @Test
+    void aWaitThatEndsAtTheMomentOfAGrantLeavesNoLockBehind() throws Exception {
+        String name = uniqueName();
+        LockProvider holderClient = client();
+        LockProvider waiter = client();
+        Duration wait = Duration.ofMillis(150);
+        for (int round = 0; round < 8; round++) {
+            Lease held = grant(holderClient, tryOnce(name));
+            long releaseAfterMillis = wait.toMillis() - 20 + round * 6L; // straddles the waiter's deadline
+            Future<Optional<Lease>> attempt = pool(1).submit(() ->
+                    waiter.tryAcquire(LockRequest.named(name).leaseTime(Duration.ofSeconds(30)).waitTime(wait).build()));
+            Await.sleep(Duration.ofMillis(releaseAfterMillis));
+            assertThat(held.release()).isTrue();
+            Optional<Lease> got = attempt.get(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+            if (got.isPresent()) {
+                assertThat(got.get().isHeld()).as("round %d: returned lease is held", round).isTrue();
+                assertThat(got.get().release()).isTrue();
+            }
+            assertFreeSoon(name, Duration.ofSeconds(2));
+        }
+    }
+
+    @Test
+    void anAcquireWhoseReplyIsLostLeavesNoLockBehind() {
+        String name = uniqueName();
+        LockProvider a = client();
+        if (!faults().loseNextAcquireReply(a)) {
+            return; // this fixture cannot lose a reply; the interrupt and wait-time races cover the rest
+        }
+        Optional<Lease> got;
+        try {
+            got = a.tryAcquire(LockRequest.named(name).leaseTime(Duration.ofSeconds(30)).build());
+        } catch (LockBackendException | LockInterruptedException e) {
+            got = Optional.empty();
+        }
+        got.ifPresent(l -> assertThat(l.release()).isTrue());
+        assertFreeSoon(name, PATIENCE);
+    }
+
     // ------------------------------------------------------------------ minHold
 
     @Test
@@ -580,6 +756,22 @@ public abstract class LockProviderContract {
         LockProvider other = client();
         Await.until(PATIENCE, "the lock frees after minHold", () -> takeAndRelease(other, name));
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(minHold.minusMillis(100));
+    }
+
+    @Test
+    void extendWithMinHoldKeepsTheLockAfterAnEarlyRelease() {
+        String name = uniqueName();
+        Lease lease = grant(client(), LockRequest.named(name).leaseTime(Duration.ofSeconds(10)).build());
+        assertThatThrownBy(() -> lease.extend(Duration.ofSeconds(1), Duration.ofSeconds(2)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("minHold").hasMessageContaining("leaseTime");
+        assertThat(lease.leaseTime()).isEqualTo(Duration.ofSeconds(10));
+        long extendedAt = System.nanoTime();
+        lease.extend(Duration.ofSeconds(10), Duration.ofMillis(1200));
+        assertThat(lease.release()).isTrue();
+        assertBusy(client(), name);
+        LockProvider other = client();
+        Await.until(PATIENCE, "the lock frees after the extended minHold", () -> takeAndRelease(other, name));
+        assertThat(Duration.ofNanos(System.nanoTime() - extendedAt)).isGreaterThanOrEqualTo(Duration.ofMillis(1100));
     }
 
     @Test
@@ -701,7 +893,8 @@ public abstract class LockProviderContract {
         assertThat(lease.isHeld()).isFalse();
         assertThat(cause.get()).isNotNull();
         assertThat(cause.get().reason()).isEqualTo(LossReason.PROVIDER_CLOSED);
-        assertThatThrownBy(() -> a.tryAcquire(tryOnce(uniqueName()))).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> a.tryAcquire(tryOnce(uniqueName()))).isInstanceOf(LockProviderClosedException.class)
+                .hasMessageContaining("closed");
         try (Lease next = Await.value(PATIENCE, "the closed provider's lock is free", () -> client().tryAcquire(tryOnce(name)).orElse(null))) {
             assertThat(next.token()).isGreaterThan(lease.token());
         }

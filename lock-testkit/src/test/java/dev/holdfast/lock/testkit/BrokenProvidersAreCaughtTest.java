@@ -3,7 +3,9 @@ package dev.holdfast.lock.testkit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 
+import dev.holdfast.lock.testkit.broken.DeadlineFromRequestStartContract;
 import dev.holdfast.lock.testkit.broken.DownLooksBusyContract;
+import dev.holdfast.lock.testkit.broken.KeepsLockWhenInterruptedContract;
 import dev.holdfast.lock.testkit.broken.NeverExcludesContract;
 import dev.holdfast.lock.testkit.broken.NeverExcludesModel;
 import dev.holdfast.lock.testkit.broken.NeverReportsLossModel;
@@ -40,6 +42,8 @@ class BrokenProvidersAreCaughtTest {
         EXPECTED.put(StaleLeaseReleasesContract.class, "shouldNotLetStaleLeaseReleaseTheNextHoldersLock");
         EXPECTED.put(NeverReportsLossContract.class, "shouldReportLossExactlyOnceWithTheReason");
         EXPECTED.put(DownLooksBusyContract.class, "unreachableBackendIsAnErrorNotBusy");
+        EXPECTED.put(DeadlineFromRequestStartContract.class, "acquireNeverReturnsAnUnheldLeaseEvenAfterQueueingLongerThanTheLease");
+        EXPECTED.put(KeepsLockWhenInterruptedContract.class, "interruptedAcquireLeavesNoLockBehind");
     }
 
     private record Run(long total, List<String> failed) {
@@ -64,7 +68,7 @@ class BrokenProvidersAreCaughtTest {
         } finally {
             pool.shutdownNow();
         }
-        assertThat(EXPECTED).hasSize(5);
+        assertThat(EXPECTED).hasSize(7);
     }
 
     @Test

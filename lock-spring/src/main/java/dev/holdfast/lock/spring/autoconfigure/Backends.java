@@ -47,6 +47,7 @@ final class Backends {
             if (props.getInstanceName() != null) {
                 b.instanceName(props.getInstanceName());
             }
+            b.tokensAbove(props.getTokensAbove());
         };
         return switch (backend) {
             case "jdbc-table" -> {

@@ -34,6 +34,12 @@ public class HoldfastLockProperties {
     /** This process's name in owner ids (default: host name and pid). */
     private @Nullable String instanceName;
 
+    /**
+     * Every fencing token of the provider is greater than this value (default 0): set it to the highest token
+     * your fenced resources have seen when moving lock names to another backend, on every node.
+     */
+    private long tokensAbove;
+
     private final Jdbc jdbc = new Jdbc();
     private final Redis redis = new Redis();
     private final Zookeeper zookeeper = new Zookeeper();
@@ -74,6 +80,17 @@ public class HoldfastLockProperties {
 
     public void setInstanceName(@Nullable String instanceName) {
         this.instanceName = instanceName;
+    }
+
+    public long getTokensAbove() {
+        return tokensAbove;
+    }
+
+    public void setTokensAbove(long tokensAbove) {
+        if (tokensAbove < 0) {
+            throw new IllegalArgumentException("holdfast.lock.tokens-above must be zero or positive, was " + tokensAbove);
+        }
+        this.tokensAbove = tokensAbove;
     }
 
     public Jdbc getJdbc() {

@@ -1,0 +1,22 @@
+package dev.holdfast.lock.testkit.broken;
+
+import dev.holdfast.lock.InMemoryLockProvider;
+import dev.holdfast.lock.LockProvider;
+import dev.holdfast.lock.testkit.Faults;
+import dev.holdfast.lock.testkit.LockProviderContract;
+
+/** The contract run against a provider with bug {@code KEEPS_LOCK_WHEN_INTERRUPTED}; it must fail. Not run directly by Surefire. */
+public class KeepsLockWhenInterruptedContract extends LockProviderContract {
+
+    private final InMemoryLockProvider.Store store = new InMemoryLockProvider.Store();
+
+    @Override
+    protected LockProvider createProvider() {
+        return new BrokenProvider(BrokenProvider.Bug.KEEPS_LOCK_WHEN_INTERRUPTED, store);
+    }
+
+    @Override
+    protected Faults faults() {
+        return new BrokenFaults(store, BrokenProvider.Bug.KEEPS_LOCK_WHEN_INTERRUPTED);
+    }
+}
