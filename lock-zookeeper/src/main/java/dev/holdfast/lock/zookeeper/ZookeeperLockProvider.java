@@ -15,12 +15,9 @@ import dev.holdfast.lock.spi.Ticker;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -36,8 +33,6 @@ import org.apache.zookeeper.WatchedEvent;
 import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.data.Stat;
 import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Locks in ZooKeeper, through an Apache Curator {@link CuratorFramework} the application already has: a
@@ -142,11 +137,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class ZookeeperLockProvider extends AbstractLockProvider implements LockInspector {
 
-    private static final Logger log = LoggerFactory.getLogger(ZookeeperLockProvider.class);
     static final String BACKEND = "zookeeper";
     /** Default base path of the lock folders. */
     public static final String DEFAULT_BASE_PATH = "/holdfast/locks";
-    private static final long MIN_EXPIRY_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(25);
     private static final int MAX_CREATE_ATTEMPTS = 5;
     private static final long NOT_SEEN = Long.MIN_VALUE;
 
@@ -155,9 +148,7 @@ public final class ZookeeperLockProvider extends AbstractLockProvider implements
     private final boolean treatSuspendedAsLost;
     private final ConnectionStateListener stateListener = (c, state) -> onStateChanged(state);
     private final Set<Waiter> waiters = ConcurrentHashMap.newKeySet();
-    private final Map<String, DelayedDelete> delayedDeletes = new ConcurrentHashMap<>();
-    /** Nodes of ended leases and abandoned requests that could not be deleted yet (disconnected). */
-    private final Set<String> orphans = ConcurrentHashMap.newKeySet();
+    private final NodeDeleter deleter;
     /** Incremented on every event that ends leases (SUSPENDED when so configured, LOST). */
     private volatile long lossEpoch;
 
@@ -166,6 +157,7 @@ public final class ZookeeperLockProvider extends AbstractLockProvider implements
         this.client = client;
         this.basePath = basePath;
         this.treatSuspendedAsLost = treatSuspendedAsLost;
+        this.deleter = new NodeDeleter(client, runtime, this::isClosed);
         client.getConnectionStateListenable().addListener(stateListener);
     }
 
@@ -204,8 +196,8 @@ public final class ZookeeperLockProvider extends AbstractLockProvider implements
         waiters.add(waiter);
         try {
             awaitConnection(name);
-            if (!orphans.isEmpty()) {
-                deleteOrphans();
+            if (deleter.hasOrphans()) {
+                deleter.deleteOrphans();
             }
             if (request.waitTime().isZero() && !queueOf(folder).isEmpty()) {
                 // a try-once looks before it queues: when busy it never creates a node, so a process that dies
@@ -293,7 +285,7 @@ public final class ZookeeperLockProvider extends AbstractLockProvider implements
                 // every way out but a grant (busy, wait over, interrupt, failure) deletes our own node, so that
                 // no orphan blocks the queue; a create whose outcome is unknown (it threw) is found by its
                 // protection id and deleted by Curator in the background
-                deleteQuietly(ours);
+                deleter.deleteQuietly(ours);
             }
         }
     }
@@ -475,108 +467,14 @@ public final class ZookeeperLockProvider extends AbstractLockProvider implements
         return stat != null && stat.getCzxid() == lease.token() && stat.getEphemeralOwner() == lease.sessionId();
     }
 
-    /**
-     * Deletes the lease's node now, or after {@code keepFor} (minHold). When the lease already passed its
-     * local deadline (a lost lease being cleaned up), the delete waits a short grace so that the server
-     * frees the lock strictly after the holder stopped believing it held it, as a server-side expiry would.
-     */
+    /** Deletes the lease's node (see {@link NodeDeleter#deleteNode}). */
     void deleteNode(ZookeeperLease lease, Duration keepFor) {
-        long delay = keepFor.toNanos();
-        if (delay == 0 && !isClosed() && runtime.ticker().nanoTime() - lease.deadlineNanos() >= 0) {
-            delay = Math.max(MIN_EXPIRY_GRACE_NANOS, runtime.safetyMarginNanos(lease.leaseTime()));
-        }
-        if (delay > 0) {
-            deleteLater(lease.path(), delay);
-            return;
-        }
-        try {
-            client.delete().quietly().forPath(lease.path());
-        } catch (Exception e) {
-            orphans.add(lease.path()); // deleted when the connection returns
-            throw new LockBackendException(lease.name(), BACKEND, "release failed (the node is deleted once reconnected)", e);
-        }
+        deleter.deleteNode(lease, keepFor);
     }
 
-    private void deleteLater(String path, long delayNanos) {
-        long due = runtime.ticker().nanoTime() + delayNanos;
-        DelayedDelete pending = new DelayedDelete(path, due);
-        delayedDeletes.put(path, pending);
-        ScheduledFuture<?> future = runtime.schedule(() -> {
-            if (delayedDeletes.remove(path, pending)) {
-                deleteInBackground(path);
-            }
-        }, delayNanos);
-        if (future == null) { // the runtime is closed
-            delayedDeletes.remove(path, pending);
-            handOver(pending);
-        } else {
-            pending.future = future;
-        }
-    }
-
-    /** A delete scheduled for later (minHold), remembered so that closing the provider does not drop it. */
-    private static final class DelayedDelete {
-        final String path;
-        final long dueNanos;
-        volatile @Nullable ScheduledFuture<?> future;
-
-        DelayedDelete(String path, long dueNanos) {
-            this.path = path;
-            this.dueNanos = dueNanos;
-        }
-    }
-
-    /** Moves a delayed delete off the provider's scheduler (which stops when the provider closes). */
-    private void handOver(DelayedDelete pending) {
-        long remaining = Math.max(0, pending.dueNanos - runtime.ticker().nanoTime());
-        CompletableFuture.delayedExecutor(remaining, TimeUnit.NANOSECONDS)
-                .execute(() -> deleteInBackground(pending.path));
-    }
-
-    /**
-     * Deletes {@code path} in the background now if connected, else once the connection returns (a node
-     * that belonged to an expired session is already gone, and deleting it again does nothing).
-     */
+    /** Deletes {@code path} in the background (see {@link NodeDeleter#deleteInBackground}). */
     void deleteInBackground(String path) {
-        if (client.getState() != CuratorFrameworkState.STARTED) {
-            return;
-        }
-        if (!client.getZookeeperClient().isConnected()) {
-            orphans.add(path);
-            return;
-        }
-        try {
-            client.delete().quietly().inBackground((c, event) -> {
-                int rc = event.getResultCode();
-                if (rc != KeeperException.Code.OK.intValue() && rc != KeeperException.Code.NONODE.intValue()) {
-                    orphans.add(path);
-                }
-            }).forPath(path);
-        } catch (Exception e) {
-            orphans.add(path);
-        }
-    }
-
-    private void deleteQuietly(String path) {
-        boolean interrupted = Thread.interrupted(); // an interrupted thread still cleans up its node
-        try {
-            client.delete().quietly().forPath(path);
-        } catch (Exception e) {
-            orphans.add(path);
-            log.debug("delete of {} failed; retried once reconnected", path, e);
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
-    }
-
-    private void deleteOrphans() {
-        for (String path : List.copyOf(orphans)) {
-            if (orphans.remove(path)) {
-                deleteInBackground(path);
-            }
-        }
+        deleter.deleteInBackground(path);
     }
 
     /**
@@ -612,7 +510,7 @@ public final class ZookeeperLockProvider extends AbstractLockProvider implements
             }
             case LOST -> loseAll(state);
             case RECONNECTED, CONNECTED -> {
-                deleteOrphans();
+                deleter.deleteOrphans();
                 long session = currentSessionId();
                 for (AbstractLease lease : runtime.openLeases()) {
                     if (lease instanceof ZookeeperLease z && z.sessionId() != session) {
@@ -684,26 +582,7 @@ public final class ZookeeperLockProvider extends AbstractLockProvider implements
     @Override
     protected void closeBackend() {
         client.getConnectionStateListenable().removeListener(stateListener);
-        for (DelayedDelete pending : List.copyOf(delayedDeletes.values())) {
-            if (delayedDeletes.remove(pending.path, pending)) {
-                ScheduledFuture<?> f = pending.future;
-                if (f != null) {
-                    f.cancel(false);
-                }
-                handOver(pending);
-            }
-        }
-        // this provider no longer hears of reconnections: leave what is left to Curator's guaranteed deletes
-        for (String path : List.copyOf(orphans)) {
-            try {
-                if (client.getState() == CuratorFrameworkState.STARTED) {
-                    client.delete().quietly().guaranteed().inBackground().forPath(path);
-                }
-            } catch (Exception e) {
-                log.debug("could not hand {} to Curator's guaranteed delete", path, e);
-            }
-        }
-        orphans.clear();
+        deleter.close();
         waiters.forEach(Waiter::wake);
     }
 
