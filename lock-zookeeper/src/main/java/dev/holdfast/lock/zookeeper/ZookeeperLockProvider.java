@@ -23,7 +23,6 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.imps.CuratorFrameworkState;
-import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.framework.state.ConnectionStateListener;
 import org.apache.curator.utils.PathUtils;
 import org.apache.curator.utils.ZKPaths;
@@ -145,20 +144,17 @@ public final class ZookeeperLockProvider extends AbstractLockProvider implements
 
     private final CuratorFramework client;
     private final String basePath;
-    private final boolean treatSuspendedAsLost;
-    private final ConnectionStateListener stateListener = (c, state) -> onStateChanged(state);
     private final Set<Waiter> waiters = ConcurrentHashMap.newKeySet();
     private final NodeDeleter deleter;
-    /** Incremented on every event that ends leases (SUSPENDED when so configured, LOST). */
-    private volatile long lossEpoch;
+    private final SessionGuard guard;
 
     private ZookeeperLockProvider(LockRuntime runtime, CuratorFramework client, String basePath, boolean treatSuspendedAsLost) {
         super(runtime, new Backoff(Duration.ofMillis(5), Duration.ofMillis(100)));
         this.client = client;
         this.basePath = basePath;
-        this.treatSuspendedAsLost = treatSuspendedAsLost;
         this.deleter = new NodeDeleter(client, runtime, this::isClosed);
-        client.getConnectionStateListenable().addListener(stateListener);
+        this.guard = new SessionGuard(client, runtime, deleter, treatSuspendedAsLost, this::wakeWaiters);
+        guard.start();
     }
 
     /**
@@ -195,7 +191,7 @@ public final class ZookeeperLockProvider extends AbstractLockProvider implements
         Waiter waiter = new Waiter(runtime.ticker());
         waiters.add(waiter);
         try {
-            awaitConnection(name);
+            guard.awaitConnection(name);
             if (deleter.hasOrphans()) {
                 deleter.deleteOrphans();
             }
@@ -220,7 +216,7 @@ public final class ZookeeperLockProvider extends AbstractLockProvider implements
             long session = created.getEphemeralOwner();
             boolean watchingSelf = false;
             while (true) {
-                long epoch = lossEpoch;
+                long epoch = guard.lossEpoch();
                 long listedAt = runtime.ticker().nanoTime(); // a grant this list confirms counts from here
                 List<String> queue = LockPaths.queue(client.getChildren().forPath(folder));
                 int index = queue.indexOf(node);
@@ -228,7 +224,7 @@ public final class ZookeeperLockProvider extends AbstractLockProvider implements
                     throw new LockBackendException(name, BACKEND,
                             "the queue node vanished while waiting (session 0x" + Long.toHexString(session) + " ended?)", null);
                 }
-                if (index == 0 && epoch == lossEpoch) {
+                if (index == 0 && epoch == guard.lossEpoch()) {
                     ZookeeperLease lease = grant(request, created.getCzxid(), owner, listedAt, ours, session, epoch);
                     ours = null; // granted: keep the node
                     return Optional.of(lease);
@@ -258,7 +254,7 @@ public final class ZookeeperLockProvider extends AbstractLockProvider implements
                 }
                 waiter.await(remaining);
                 long deletedAt = waiter.deletedAtIfOnly(predecessor);
-                if (index == 1 && deletedAt != NOT_SEEN && epoch == lossEpoch && currentSessionId() == session) {
+                if (index == 1 && deletedAt != NOT_SEEN && epoch == guard.lossEpoch() && guard.currentSessionId() == session) {
                     // The holder's node is gone and ours was next. No node below ours can appear (sequence
                     // numbers only grow), so ours is now the lowest: granted without listing again, counted
                     // from the moment the deletion was heard.
@@ -298,7 +294,7 @@ public final class ZookeeperLockProvider extends AbstractLockProvider implements
      */
     private ZookeeperLease grant(LockRequest request, long czxid, String owner, long confirmedAt, String path,
                                  long session, long epoch) {
-        if (currentSessionId() != session) {
+        if (guard.currentSessionId() != session) {
             throw new LockBackendException(request.name(), BACKEND, "the session changed while acquiring", null);
         }
         ZookeeperLease lease = new ZookeeperLease(this, runtime, request, czxid, owner, confirmedAt, path, session,
@@ -447,24 +443,9 @@ public final class ZookeeperLockProvider extends AbstractLockProvider implements
 
     // ------------------------------------------------------------------ renew and release (called by leases)
 
-    /** The renewal check: the node exists, under the lease's session, with its czxid. */
+    /** The renewal check (see {@link SessionGuard#verify}). */
     boolean verify(ZookeeperLease lease) {
-        if (lease.grantEpoch() != lossEpoch) {
-            lease.sessionLost(null); // a loss event the connection listener could not apply yet
-            return false;
-        }
-        long session = currentSessionId();
-        if (session != lease.sessionId()) {
-            lease.sessionLost(null);
-            return false;
-        }
-        Stat stat;
-        try {
-            stat = client.checkExists().forPath(lease.path());
-        } catch (Exception e) {
-            throw new LockBackendException(lease.name(), BACKEND, "renewal check failed", e);
-        }
-        return stat != null && stat.getCzxid() == lease.token() && stat.getEphemeralOwner() == lease.sessionId();
+        return guard.verify(lease);
     }
 
     /** Deletes the lease's node (see {@link NodeDeleter#deleteNode}). */
@@ -475,70 +456,6 @@ public final class ZookeeperLockProvider extends AbstractLockProvider implements
     /** Deletes {@code path} in the background (see {@link NodeDeleter#deleteInBackground}). */
     void deleteInBackground(String path) {
         deleter.deleteInBackground(path);
-    }
-
-    /**
-     * Fails at once, without sending the create, if the client cannot connect within its connection
-     * timeout: a create sent blind would leave Curator searching for a protected node that was never made.
-     */
-    private void awaitConnection(String name) throws InterruptedException {
-        if (client.getZookeeperClient().isConnected()) {
-            return;
-        }
-        int timeout = client.getZookeeperClient().getConnectionTimeoutMs();
-        if (!client.blockUntilConnected(timeout, TimeUnit.MILLISECONDS)) {
-            throw new LockBackendException(name, BACKEND, "not connected to ZooKeeper within " + timeout + " ms", null);
-        }
-    }
-
-    private long currentSessionId() {
-        try {
-            return client.getZookeeperClient().getZooKeeper().getSessionId();
-        } catch (Exception e) {
-            return 0;
-        }
-    }
-
-    // ------------------------------------------------------------------ connection states
-
-    private void onStateChanged(ConnectionState state) {
-        switch (state) {
-            case SUSPENDED, READ_ONLY -> {
-                if (treatSuspendedAsLost) {
-                    loseAll(state);
-                }
-            }
-            case LOST -> loseAll(state);
-            case RECONNECTED, CONNECTED -> {
-                deleter.deleteOrphans();
-                long session = currentSessionId();
-                for (AbstractLease lease : runtime.openLeases()) {
-                    if (lease instanceof ZookeeperLease z && z.sessionId() != session) {
-                        z.sessionLost(new IllegalStateException("reconnected with a new ZooKeeper session"));
-                    }
-                }
-            }
-            default -> {
-            }
-        }
-        waiters.forEach(Waiter::wake);
-        runtime.signals().signalAll();
-    }
-
-    private void loseAll(ConnectionState state) {
-        long epoch = ++lossEpoch; // only this listener thread writes it
-        IllegalStateException cause = new IllegalStateException("ZooKeeper connection " + state);
-        sweep(epoch, cause);
-        // a lease granted just before the event may not be tracked yet: look again shortly
-        runtime.schedule(() -> sweep(epoch, cause), TimeUnit.MILLISECONDS.toNanos(200));
-    }
-
-    private void sweep(long epoch, Throwable cause) {
-        for (AbstractLease lease : runtime.openLeases()) {
-            if (lease instanceof ZookeeperLease z && z.grantEpoch() < epoch) {
-                z.sessionLost(cause);
-            }
-        }
     }
 
     // ------------------------------------------------------------------ inspect, close
@@ -581,8 +498,12 @@ public final class ZookeeperLockProvider extends AbstractLockProvider implements
 
     @Override
     protected void closeBackend() {
-        client.getConnectionStateListenable().removeListener(stateListener);
+        guard.stop();
         deleter.close();
+        wakeWaiters();
+    }
+
+    private void wakeWaiters() {
         waiters.forEach(Waiter::wake);
     }
 
