@@ -11,7 +11,6 @@ import dev.holdfast.lock.spi.AbstractLockProvider;
 import dev.holdfast.lock.spi.AbstractProviderBuilder;
 import dev.holdfast.lock.spi.Backoff;
 import dev.holdfast.lock.spi.LockRuntime;
-import dev.holdfast.lock.spi.Ticker;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -19,8 +18,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.imps.CuratorFrameworkState;
 import org.apache.curator.framework.state.ConnectionStateListener;
@@ -28,10 +25,7 @@ import org.apache.curator.utils.PathUtils;
 import org.apache.curator.utils.ZKPaths;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
-import org.apache.zookeeper.WatchedEvent;
-import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.data.Stat;
-import org.jspecify.annotations.Nullable;
 
 /**
  * Locks in ZooKeeper, through an Apache Curator {@link CuratorFramework} the application already has: a
@@ -140,11 +134,10 @@ public final class ZookeeperLockProvider extends AbstractLockProvider implements
     /** Default base path of the lock folders. */
     public static final String DEFAULT_BASE_PATH = "/holdfast/locks";
     private static final int MAX_CREATE_ATTEMPTS = 5;
-    private static final long NOT_SEEN = Long.MIN_VALUE;
 
     private final CuratorFramework client;
     private final String basePath;
-    private final Set<Waiter> waiters = ConcurrentHashMap.newKeySet();
+    private final Set<QueueWaiter> waiters = ConcurrentHashMap.newKeySet();
     private final NodeDeleter deleter;
     private final SessionGuard guard;
 
@@ -188,7 +181,7 @@ public final class ZookeeperLockProvider extends AbstractLockProvider implements
         String folder = lockFolder(name);
         String owner = runtime.newOwnerId();
         String ours = null;
-        Waiter waiter = new Waiter(runtime.ticker());
+        QueueWaiter waiter = new QueueWaiter(client, runtime.ticker());
         waiters.add(waiter);
         try {
             guard.awaitConnection(name);
@@ -239,22 +232,18 @@ public final class ZookeeperLockProvider extends AbstractLockProvider implements
                 if (index == 1 && !watchingSelf) {
                     // next in line: a watch on our own node tells us if it is deleted behind our back, so
                     // that the holder's delete can grant us the lock without listing again
-                    waiter.watchSelf(ours);
-                    if (client.checkExists().usingWatcher(waiter).forPath(ours) == null) {
+                    if (!waiter.watchOwnNode(ours)) {
                         continue; // gone already: the list says so
                     }
                     watchingSelf = true;
                 }
                 String predecessor = ZKPaths.makePath(folder, queue.get(index - 1));
-                waiter.arm();
-                try {
-                    client.getData().usingWatcher(waiter).forPath(predecessor);
-                } catch (KeeperException.NoNodeException gone) {
+                if (!waiter.watchPredecessor(predecessor)) {
                     continue; // the predecessor left between the list and the watch
                 }
                 waiter.await(remaining);
                 long deletedAt = waiter.deletedAtIfOnly(predecessor);
-                if (index == 1 && deletedAt != NOT_SEEN && epoch == guard.lossEpoch() && guard.currentSessionId() == session) {
+                if (index == 1 && deletedAt != QueueWaiter.NOT_SEEN && epoch == guard.lossEpoch() && guard.currentSessionId() == session) {
                     // The holder's node is gone and ours was next. No node below ours can appear (sequence
                     // numbers only grow), so ours is now the lowest: granted without listing again, counted
                     // from the moment the deletion was heard.
@@ -352,95 +341,6 @@ public final class ZookeeperLockProvider extends AbstractLockProvider implements
         return e;
     }
 
-    /** Wakes a waiting acquire when its predecessor's node changes or the connection does. */
-    private static final class Waiter implements Watcher {
-        private final Ticker ticker;
-        private final ReentrantLock lock = new ReentrantLock();
-        private final Condition woken = lock.newCondition();
-        private boolean signalled;
-        private @Nullable String deleted;
-        private long deletedAt;
-        private @Nullable String self;
-        private boolean selfDeleted;
-
-        Waiter(Ticker ticker) {
-            this.ticker = ticker;
-        }
-
-        void watchSelf(String path) {
-            lock.lock();
-            try {
-                self = path;
-            } finally {
-                lock.unlock();
-            }
-        }
-
-        void arm() {
-            lock.lock();
-            try {
-                signalled = false;
-                deleted = null;
-            } finally {
-                lock.unlock();
-            }
-        }
-
-        @Override
-        public void process(WatchedEvent event) {
-            lock.lock();
-            try {
-                if (event.getType() == Watcher.Event.EventType.NodeDeleted) {
-                    if (event.getPath() != null && event.getPath().equals(self)) {
-                        selfDeleted = true; // sticky: our node is gone for good
-                    } else {
-                        deleted = event.getPath();
-                        deletedAt = ticker.nanoTime();
-                    }
-                }
-            } finally {
-                lock.unlock();
-            }
-            wake();
-        }
-
-        /**
-         * When the deletion of the node at {@code path} was heard, if it was deleted since {@link #arm()} while
-         * our own node was not (ZooKeeper delivers a session's watch events in the order of the changes);
-         * else {@link #NOT_SEEN}.
-         */
-        long deletedAtIfOnly(String path) {
-            lock.lock();
-            try {
-                return path.equals(deleted) && self != null && !selfDeleted ? deletedAt : NOT_SEEN;
-            } finally {
-                lock.unlock();
-            }
-        }
-
-        void wake() {
-            lock.lock();
-            try {
-                signalled = true;
-                woken.signalAll();
-            } finally {
-                lock.unlock();
-            }
-        }
-
-        void await(long nanos) throws InterruptedException {
-            lock.lock();
-            try {
-                long remaining = nanos;
-                while (!signalled && remaining > 0) {
-                    remaining = woken.awaitNanos(remaining);
-                }
-            } finally {
-                lock.unlock();
-            }
-        }
-    }
-
     // ------------------------------------------------------------------ renew and release (called by leases)
 
     /** The renewal check (see {@link SessionGuard#verify}). */
@@ -504,7 +404,7 @@ public final class ZookeeperLockProvider extends AbstractLockProvider implements
     }
 
     private void wakeWaiters() {
-        waiters.forEach(Waiter::wake);
+        waiters.forEach(QueueWaiter::wake);
     }
 
     @Override
