@@ -14,15 +14,17 @@ import org.jspecify.annotations.Nullable;
  */
 final class ZookeeperLease extends AbstractLease {
 
-    private final ZookeeperLockProvider provider;
+    private final SessionGuard guard;
+    private final NodeDeleter deleter;
     private final String path;
     private final long sessionId;
     private final long grantEpoch;
 
-    ZookeeperLease(ZookeeperLockProvider provider, LockRuntime runtime, LockRequest request, long czxid,
+    ZookeeperLease(SessionGuard guard, NodeDeleter deleter, LockRuntime runtime, LockRequest request, long czxid,
                    String ownerId, long requestStartNanos, String path, long sessionId, long grantEpoch) {
         super(runtime, request, czxid, ownerId, requestStartNanos);
-        this.provider = provider;
+        this.guard = guard;
+        this.deleter = deleter;
         this.path = path;
         this.sessionId = sessionId;
         this.grantEpoch = grantEpoch;
@@ -45,12 +47,12 @@ final class ZookeeperLease extends AbstractLease {
 
     @Override
     protected boolean renewOnBackend(Duration leaseTime) {
-        return provider.verify(this);
+        return guard.verify(this);
     }
 
     @Override
     protected void releaseOnBackend(Duration keepFor) {
-        provider.deleteNode(this, keepFor);
+        deleter.deleteNode(this, keepFor);
     }
 
     /**
@@ -62,7 +64,7 @@ final class ZookeeperLease extends AbstractLease {
             return;
         }
         markLost(LossReason.CONNECTION_LOST, cause);
-        provider.deleteInBackground(path);
+        deleter.deleteInBackground(path);
     }
 
     @Override
