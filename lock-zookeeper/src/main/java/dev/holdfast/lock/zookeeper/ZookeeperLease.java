@@ -10,7 +10,8 @@ import org.jspecify.annotations.Nullable;
 /**
  * A lease held by one queue node: its path (unique: Curator's protection id plus the sequence), the
  * session that owns it, and the node's creation zxid as the token. Renew, extend and release act on this
- * path only, so they can never touch another holder's node.
+ * path only, so they can never touch another holder's node. The renewal check is the {@link SessionGuard}'s;
+ * release and the cleanup of a lost lease delete the node through the {@link NodeDeleter}.
  */
 final class ZookeeperLease extends AbstractLease {
 
