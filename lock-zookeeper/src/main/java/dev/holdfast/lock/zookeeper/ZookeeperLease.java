@@ -10,19 +10,22 @@ import org.jspecify.annotations.Nullable;
 /**
  * A lease held by one queue node: its path (unique: Curator's protection id plus the sequence), the
  * session that owns it, and the node's creation zxid as the token. Renew, extend and release act on this
- * path only, so they can never touch another holder's node.
+ * path only, so they can never touch another holder's node. The renewal check is the {@link SessionGuard}'s;
+ * release and the cleanup of a lost lease delete the node through the {@link NodeDeleter}.
  */
 final class ZookeeperLease extends AbstractLease {
 
-    private final ZookeeperLockProvider provider;
+    private final SessionGuard guard;
+    private final NodeDeleter deleter;
     private final String path;
     private final long sessionId;
     private final long grantEpoch;
 
-    ZookeeperLease(ZookeeperLockProvider provider, LockRuntime runtime, LockRequest request, long czxid,
+    ZookeeperLease(SessionGuard guard, NodeDeleter deleter, LockRuntime runtime, LockRequest request, long czxid,
                    String ownerId, long requestStartNanos, String path, long sessionId, long grantEpoch) {
         super(runtime, request, czxid, ownerId, requestStartNanos);
-        this.provider = provider;
+        this.guard = guard;
+        this.deleter = deleter;
         this.path = path;
         this.sessionId = sessionId;
         this.grantEpoch = grantEpoch;
@@ -45,12 +48,12 @@ final class ZookeeperLease extends AbstractLease {
 
     @Override
     protected boolean renewOnBackend(Duration leaseTime) {
-        return provider.verify(this);
+        return guard.verify(this);
     }
 
     @Override
     protected void releaseOnBackend(Duration keepFor) {
-        provider.deleteNode(this, keepFor);
+        deleter.deleteNode(this, keepFor);
     }
 
     /**
@@ -62,7 +65,7 @@ final class ZookeeperLease extends AbstractLease {
             return;
         }
         markLost(LossReason.CONNECTION_LOST, cause);
-        provider.deleteInBackground(path);
+        deleter.deleteInBackground(path);
     }
 
     @Override

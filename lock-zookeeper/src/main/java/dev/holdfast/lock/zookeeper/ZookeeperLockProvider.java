@@ -2,7 +2,6 @@ package dev.holdfast.lock.zookeeper;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.holdfast.lock.LockBackendException;
 import dev.holdfast.lock.LockInfo;
 import dev.holdfast.lock.LockInspector;
 import dev.holdfast.lock.LockRequest;
@@ -11,33 +10,12 @@ import dev.holdfast.lock.spi.AbstractLockProvider;
 import dev.holdfast.lock.spi.AbstractProviderBuilder;
 import dev.holdfast.lock.spi.Backoff;
 import dev.holdfast.lock.spi.LockRuntime;
-import dev.holdfast.lock.spi.Ticker;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.imps.CuratorFrameworkState;
-import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.framework.state.ConnectionStateListener;
 import org.apache.curator.utils.PathUtils;
-import org.apache.curator.utils.ZKPaths;
-import org.apache.zookeeper.CreateMode;
-import org.apache.zookeeper.KeeperException;
-import org.apache.zookeeper.WatchedEvent;
-import org.apache.zookeeper.Watcher;
-import org.apache.zookeeper.data.Stat;
-import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Locks in ZooKeeper, through an Apache Curator {@link CuratorFramework} the application already has: a
@@ -57,23 +35,16 @@ import org.slf4j.LoggerFactory;
  * <ol>
  *   <li>The lock lives in the folder {@code basePath/<segment>}, where the segment encodes the name
  *       injectively (percent-encoding; long names keep a readable prefix plus their SHA-256). Folders are
- *       ZooKeeper <em>container</em> nodes: the server deletes one once it is empty, atomically, so cleanup
- *       never races a new holder (a create that finds the folder gone re-creates it and retries).</li>
+ *       ZooKeeper <em>container</em> nodes, which the server deletes atomically once they are empty.</li>
  *   <li>A try-once (no wait time) first lists the folder: if any queue node is there, the lock is busy
- *       and the request ends without creating anything (so a process that dies in the middle of a try-once
- *       leaves nothing behind).</li>
- *   <li>Acquire creates an {@code EPHEMERAL_SEQUENTIAL} node {@code lease-NNNNNNNNNN} in the folder (with
- *       Curator's protection id, so a create retried after a lost reply finds its node), recording the owner
- *       id as data and reading the node's {@code Stat} from the same reply (when Curator found the node
- *       again after a lost reply it returns no Stat: then the node's Stat is read); then lists the folder.
- *       A create that finds the folder just removed by the server is retried.</li>
- *   <li>The lowest sequence holds the lock. A waiter sets a watch on its immediate predecessor only (no
- *       herd) and sleeps until that watch fires, its wait time ends or the connection changes; it never
- *       polls. If the predecessor was the holder and its node was deleted, the waiter holds the lock now;
- *       otherwise it lists the folder again. Every way out of an acquire other than a grant (busy, wait
- *       time over, interrupt, failure) deletes the request's own node; a create whose outcome is unknown
- *       (it failed after the request was sent) is found by its protection id and deleted by Curator in the
- *       background. An interrupt ends the request with {@link dev.holdfast.lock.LockInterruptedException}.</li>
+ *       and the request ends without creating anything.</li>
+ *   <li>Acquire creates an {@code EPHEMERAL_SEQUENTIAL} node in the folder (with Curator's protection id,
+ *       so a create retried after a lost reply finds its node) and lists the folder.</li>
+ *   <li>The lowest sequence holds the lock. A waiter watches its immediate predecessor only (no herd) and
+ *       sleeps until that watch fires, its wait time ends or the connection changes; it never polls. Every
+ *       way out of an acquire other than a grant (busy, wait time over, interrupt, failure) deletes the
+ *       request's own node. An interrupt ends the request with
+ *       {@link dev.holdfast.lock.LockInterruptedException}.</li>
  *   <li>The grant's fencing token is the node's creation zxid ({@code Stat.czxid}).</li>
  *   <li>Release deletes the node (one round trip). With {@code minHold}, the delete is scheduled on the
  *       provider's scheduler for {@code acquiredAt + minHold}.</li>
@@ -83,11 +54,10 @@ import org.slf4j.LoggerFactory;
  * </ol>
  * Round trips: an uncontended acquire with a wait time is 2 (create, list), an uncontended try-once 3
  * (list, create, list), a busy try-once 1 (list), a release 1 (delete), a renewal 1 (exists). A hand-off
- * to the next waiter costs the holder's delete and the watch notification only: when the node just before a waiter was the holder's and it is deleted, the
- * waiter's node is the lowest (sequence numbers only grow, so nothing can appear below it) and it is granted
- * without listing again; a waiter whose predecessor was itself a waiter that gave up lists again. A waiter
- * that becomes next in line also watches its own node (one read, while it waits), so that a node deleted
- * behind its back is never taken for a grant.
+ * to the next waiter costs the holder's delete and the watch notification only: the next in line, whose
+ * predecessor was the holder, is granted without listing again (it also watches its own node, one read
+ * while it waits, so that a node deleted behind its back is never taken for a grant); a waiter whose
+ * predecessor was itself a waiter that gave up lists again.
  *
  * <h2>Fencing tokens: why the creation zxid</h2>
  * Every ZooKeeper write gets a zxid, totally ordered across the whole ensemble and increasing across leader
@@ -120,7 +90,7 @@ import org.slf4j.LoggerFactory;
  *   <li>A lease never survives into a new session: on {@code RECONNECTED}, leases whose node belongs to
  *       another session are lost, and every renewal compares session ids. A lease granted in the instant a
  *       connection event arrives is caught by a second sweep 200 ms later, or at the latest by its next
- *       renewal check (each lease remembers the loss events it was granted after).</li>
+ *       renewal check.</li>
  *   <li>When a lease ends this way its node is deleted in the background, at once or as soon as the
  *       connection returns, so a session that does survive does not keep a lock nobody believes it holds.
  *       The same goes for a release or an abandoned request whose delete could not be sent.</li>
@@ -142,31 +112,27 @@ import org.slf4j.LoggerFactory;
  */
 public final class ZookeeperLockProvider extends AbstractLockProvider implements LockInspector {
 
-    private static final Logger log = LoggerFactory.getLogger(ZookeeperLockProvider.class);
+    // The work is split the way Curator splits its mutex: this class is the facade (builder, inspect, close),
+    // LockQueue creates and lists the queue nodes and decides grants, QueueWaiter sleeps on the predecessor's
+    // watch, SessionGuard follows the connection and ends leases when the session can no longer be trusted,
+    // and NodeDeleter deletes nodes (now, later, or once reconnected).
+
     static final String BACKEND = "zookeeper";
     /** Default base path of the lock folders. */
     public static final String DEFAULT_BASE_PATH = "/holdfast/locks";
-    private static final long MIN_EXPIRY_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(25);
-    private static final int MAX_CREATE_ATTEMPTS = 5;
-    private static final long NOT_SEEN = Long.MIN_VALUE;
 
-    private final CuratorFramework client;
     private final String basePath;
-    private final boolean treatSuspendedAsLost;
-    private final ConnectionStateListener stateListener = (c, state) -> onStateChanged(state);
-    private final Set<Waiter> waiters = ConcurrentHashMap.newKeySet();
-    private final Map<String, DelayedDelete> delayedDeletes = new ConcurrentHashMap<>();
-    /** Nodes of ended leases and abandoned requests that could not be deleted yet (disconnected). */
-    private final Set<String> orphans = ConcurrentHashMap.newKeySet();
-    /** Incremented on every event that ends leases (SUSPENDED when so configured, LOST). */
-    private volatile long lossEpoch;
+    private final NodeDeleter deleter;
+    private final SessionGuard guard;
+    private final LockQueue queue;
 
     private ZookeeperLockProvider(LockRuntime runtime, CuratorFramework client, String basePath, boolean treatSuspendedAsLost) {
         super(runtime, new Backoff(Duration.ofMillis(5), Duration.ofMillis(100)));
-        this.client = client;
         this.basePath = basePath;
-        this.treatSuspendedAsLost = treatSuspendedAsLost;
-        client.getConnectionStateListenable().addListener(stateListener);
+        this.deleter = new NodeDeleter(client, runtime, this::isClosed);
+        this.guard = new SessionGuard(client, runtime, deleter, treatSuspendedAsLost, this::wakeWaiters);
+        this.queue = new LockQueue(client, runtime, basePath, guard, deleter, this::isClosed);
+        guard.start();
     }
 
     /**
@@ -182,468 +148,11 @@ public final class ZookeeperLockProvider extends AbstractLockProvider implements
         return basePath;
     }
 
-    /** The folder of lock {@code name}: {@code basePath} plus the name's encoded segment. */
-    String lockFolder(String name) {
-        return ZKPaths.makePath(basePath, LockPaths.segment(name));
-    }
-
-    // ------------------------------------------------------------------ acquire
-
     @Override
     protected Optional<? extends AbstractLease> tryAcquireOnBackend(LockRequest request, long deadlineNanos)
             throws InterruptedException {
-        String name = request.name();
-        if (client.getState() != CuratorFrameworkState.STARTED) {
-            throw new IllegalStateException("the CuratorFramework must be started (and not closed) to take lock '"
-                    + name + "', it is " + client.getState());
-        }
-        String folder = lockFolder(name);
-        String owner = runtime.newOwnerId();
-        String ours = null;
-        Waiter waiter = new Waiter(runtime.ticker());
-        waiters.add(waiter);
-        try {
-            awaitConnection(name);
-            if (!orphans.isEmpty()) {
-                deleteOrphans();
-            }
-            if (request.waitTime().isZero() && !queueOf(folder).isEmpty()) {
-                // a try-once looks before it queues: when busy it never creates a node, so a process that dies
-                // mid-request leaves nothing behind that could block others until its session expires
-                return Optional.empty();
-            }
-            Stat created = new Stat();
-            ours = createQueueNode(folder, owner, created);
-            if (created.getCzxid() == 0) {
-                // Curator's protected mode found our node again after a lost create reply and returned its path
-                // without filling the Stat: read it (czxid is the token, ephemeralOwner the session)
-                Stat read = client.checkExists().forPath(ours);
-                if (read == null) {
-                    throw new LockBackendException(name, BACKEND,
-                            "the queue node vanished right after its create (its session ended?)", null);
-                }
-                created = read;
-            }
-            String node = ZKPaths.getNodeFromPath(ours);
-            long session = created.getEphemeralOwner();
-            boolean watchingSelf = false;
-            while (true) {
-                long epoch = lossEpoch;
-                long listedAt = runtime.ticker().nanoTime(); // a grant this list confirms counts from here
-                List<String> queue = LockPaths.queue(client.getChildren().forPath(folder));
-                int index = queue.indexOf(node);
-                if (index < 0) {
-                    throw new LockBackendException(name, BACKEND,
-                            "the queue node vanished while waiting (session 0x" + Long.toHexString(session) + " ended?)", null);
-                }
-                if (index == 0 && epoch == lossEpoch) {
-                    ZookeeperLease lease = grant(request, created.getCzxid(), owner, listedAt, ours, session, epoch);
-                    ours = null; // granted: keep the node
-                    return Optional.of(lease);
-                }
-                long remaining = deadlineNanos - runtime.ticker().nanoTime();
-                if (remaining <= 0 || isClosed()) {
-                    return Optional.empty();
-                }
-                if (index == 0) {
-                    continue; // a loss event came between the list and now: look again
-                }
-                if (index == 1 && !watchingSelf) {
-                    // next in line: a watch on our own node tells us if it is deleted behind our back, so
-                    // that the holder's delete can grant us the lock without listing again
-                    waiter.watchSelf(ours);
-                    if (client.checkExists().usingWatcher(waiter).forPath(ours) == null) {
-                        continue; // gone already: the list says so
-                    }
-                    watchingSelf = true;
-                }
-                String predecessor = ZKPaths.makePath(folder, queue.get(index - 1));
-                waiter.arm();
-                try {
-                    client.getData().usingWatcher(waiter).forPath(predecessor);
-                } catch (KeeperException.NoNodeException gone) {
-                    continue; // the predecessor left between the list and the watch
-                }
-                waiter.await(remaining);
-                long deletedAt = waiter.deletedAtIfOnly(predecessor);
-                if (index == 1 && deletedAt != NOT_SEEN && epoch == lossEpoch && currentSessionId() == session) {
-                    // The holder's node is gone and ours was next. No node below ours can appear (sequence
-                    // numbers only grow), so ours is now the lowest: granted without listing again, counted
-                    // from the moment the deletion was heard.
-                    ZookeeperLease lease = grant(request, created.getCzxid(), owner, deletedAt, ours, session, epoch);
-                    ours = null;
-                    return Optional.of(lease);
-                }
-            }
-        } catch (InterruptedException e) {
-            throw e; // the node is deleted below; the caller restores the interrupt flag
-        } catch (LockBackendException e) {
-            if (interruptedBy(e)) {
-                throw interruption(e);
-            }
-            throw e;
-        } catch (Exception e) {
-            if (interruptedBy(e)) {
-                throw interruption(e);
-            }
-            throw new LockBackendException(name, BACKEND, "acquire failed", e);
-        } finally {
-            waiters.remove(waiter);
-            if (ours != null) {
-                // every way out but a grant (busy, wait over, interrupt, failure) deletes our own node, so that
-                // no orphan blocks the queue; a create whose outcome is unknown (it threw) is found by its
-                // protection id and deleted by Curator in the background
-                deleteQuietly(ours);
-            }
-        }
+        return queue.acquire(request, deadlineNanos);
     }
-
-    /**
-     * The lease for a node found to be the lowest in its folder by a read that started at
-     * {@code confirmedAt}: its local deadline counts from that read (not from the request's start, which
-     * may lie a whole queue wait earlier). A grant confirmed so late that its deadline already passed is
-     * not handed out: the caller's {@code finally} deletes the node and the acquire fails.
-     */
-    private ZookeeperLease grant(LockRequest request, long czxid, String owner, long confirmedAt, String path,
-                                 long session, long epoch) {
-        if (currentSessionId() != session) {
-            throw new LockBackendException(request.name(), BACKEND, "the session changed while acquiring", null);
-        }
-        ZookeeperLease lease = new ZookeeperLease(this, runtime, request, czxid, owner, confirmedAt, path, session,
-                epoch);
-        if (runtime.ticker().nanoTime() - lease.deadlineNanos() >= 0) {
-            throw new LockBackendException(request.name(), BACKEND, "ZooKeeper confirmed the grant only after its "
-                    + "lease time (" + request.leaseTime() + ") had passed; the node was given up", null);
-        }
-        return lease;
-    }
-
-    /** The queue nodes of {@code folder}, first to last; empty if the folder does not exist. */
-    private List<String> queueOf(String folder) throws Exception {
-        try {
-            return LockPaths.queue(client.getChildren().forPath(folder));
-        } catch (KeeperException.NoNodeException e) {
-            return List.of();
-        }
-    }
-
-    /**
-     * Creates this request's ephemeral-sequential queue node (and the folders, as containers, if needed).
-     * The server removes an empty container folder at any moment, so a create can find the folder Curator
-     * just made gone again (NoNode, nothing was created): that is retried.
-     */
-    private String createQueueNode(String folder, String owner, Stat created) throws Exception {
-        for (int attempt = 1; ; attempt++) {
-            try {
-                return client.create()
-                        .storingStatIn(created)
-                        .creatingParentContainersIfNeeded()
-                        .withProtection()
-                        .withMode(CreateMode.EPHEMERAL_SEQUENTIAL)
-                        .forPath(ZKPaths.makePath(folder, LockPaths.NODE_NAME), owner.getBytes(StandardCharsets.UTF_8));
-            } catch (KeeperException.NoNodeException e) {
-                if (attempt >= MAX_CREATE_ATTEMPTS) {
-                    throw e;
-                }
-            }
-        }
-    }
-
-    private static boolean interruptedBy(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof InterruptedException) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static InterruptedException interruption(Throwable cause) {
-        InterruptedException e = new InterruptedException("interrupted while talking to ZooKeeper");
-        e.initCause(cause);
-        return e;
-    }
-
-    /** Wakes a waiting acquire when its predecessor's node changes or the connection does. */
-    private static final class Waiter implements Watcher {
-        private final Ticker ticker;
-        private final ReentrantLock lock = new ReentrantLock();
-        private final Condition woken = lock.newCondition();
-        private boolean signalled;
-        private @Nullable String deleted;
-        private long deletedAt;
-        private @Nullable String self;
-        private boolean selfDeleted;
-
-        Waiter(Ticker ticker) {
-            this.ticker = ticker;
-        }
-
-        void watchSelf(String path) {
-            lock.lock();
-            try {
-                self = path;
-            } finally {
-                lock.unlock();
-            }
-        }
-
-        void arm() {
-            lock.lock();
-            try {
-                signalled = false;
-                deleted = null;
-            } finally {
-                lock.unlock();
-            }
-        }
-
-        @Override
-        public void process(WatchedEvent event) {
-            lock.lock();
-            try {
-                if (event.getType() == Watcher.Event.EventType.NodeDeleted) {
-                    if (event.getPath() != null && event.getPath().equals(self)) {
-                        selfDeleted = true; // sticky: our node is gone for good
-                    } else {
-                        deleted = event.getPath();
-                        deletedAt = ticker.nanoTime();
-                    }
-                }
-            } finally {
-                lock.unlock();
-            }
-            wake();
-        }
-
-        /**
-         * When the deletion of the node at {@code path} was heard, if it was deleted since {@link #arm()} while
-         * our own node was not (ZooKeeper delivers a session's watch events in the order of the changes);
-         * else {@link #NOT_SEEN}.
-         */
-        long deletedAtIfOnly(String path) {
-            lock.lock();
-            try {
-                return path.equals(deleted) && self != null && !selfDeleted ? deletedAt : NOT_SEEN;
-            } finally {
-                lock.unlock();
-            }
-        }
-
-        void wake() {
-            lock.lock();
-            try {
-                signalled = true;
-                woken.signalAll();
-            } finally {
-                lock.unlock();
-            }
-        }
-
-        void await(long nanos) throws InterruptedException {
-            lock.lock();
-            try {
-                long remaining = nanos;
-                while (!signalled && remaining > 0) {
-                    remaining = woken.awaitNanos(remaining);
-                }
-            } finally {
-                lock.unlock();
-            }
-        }
-    }
-
-    // ------------------------------------------------------------------ renew and release (called by leases)
-
-    /** The renewal check: the node exists, under the lease's session, with its czxid. */
-    boolean verify(ZookeeperLease lease) {
-        if (lease.grantEpoch() != lossEpoch) {
-            lease.sessionLost(null); // a loss event the connection listener could not apply yet
-            return false;
-        }
-        long session = currentSessionId();
-        if (session != lease.sessionId()) {
-            lease.sessionLost(null);
-            return false;
-        }
-        Stat stat;
-        try {
-            stat = client.checkExists().forPath(lease.path());
-        } catch (Exception e) {
-            throw new LockBackendException(lease.name(), BACKEND, "renewal check failed", e);
-        }
-        return stat != null && stat.getCzxid() == lease.token() && stat.getEphemeralOwner() == lease.sessionId();
-    }
-
-    /**
-     * Deletes the lease's node now, or after {@code keepFor} (minHold). When the lease already passed its
-     * local deadline (a lost lease being cleaned up), the delete waits a short grace so that the server
-     * frees the lock strictly after the holder stopped believing it held it, as a server-side expiry would.
-     */
-    void deleteNode(ZookeeperLease lease, Duration keepFor) {
-        long delay = keepFor.toNanos();
-        if (delay == 0 && !isClosed() && runtime.ticker().nanoTime() - lease.deadlineNanos() >= 0) {
-            delay = Math.max(MIN_EXPIRY_GRACE_NANOS, runtime.safetyMarginNanos(lease.leaseTime()));
-        }
-        if (delay > 0) {
-            deleteLater(lease.path(), delay);
-            return;
-        }
-        try {
-            client.delete().quietly().forPath(lease.path());
-        } catch (Exception e) {
-            orphans.add(lease.path()); // deleted when the connection returns
-            throw new LockBackendException(lease.name(), BACKEND, "release failed (the node is deleted once reconnected)", e);
-        }
-    }
-
-    private void deleteLater(String path, long delayNanos) {
-        long due = runtime.ticker().nanoTime() + delayNanos;
-        DelayedDelete pending = new DelayedDelete(path, due);
-        delayedDeletes.put(path, pending);
-        ScheduledFuture<?> future = runtime.schedule(() -> {
-            if (delayedDeletes.remove(path, pending)) {
-                deleteInBackground(path);
-            }
-        }, delayNanos);
-        if (future == null) { // the runtime is closed
-            delayedDeletes.remove(path, pending);
-            handOver(pending);
-        } else {
-            pending.future = future;
-        }
-    }
-
-    /** A delete scheduled for later (minHold), remembered so that closing the provider does not drop it. */
-    private static final class DelayedDelete {
-        final String path;
-        final long dueNanos;
-        volatile @Nullable ScheduledFuture<?> future;
-
-        DelayedDelete(String path, long dueNanos) {
-            this.path = path;
-            this.dueNanos = dueNanos;
-        }
-    }
-
-    /** Moves a delayed delete off the provider's scheduler (which stops when the provider closes). */
-    private void handOver(DelayedDelete pending) {
-        long remaining = Math.max(0, pending.dueNanos - runtime.ticker().nanoTime());
-        CompletableFuture.delayedExecutor(remaining, TimeUnit.NANOSECONDS)
-                .execute(() -> deleteInBackground(pending.path));
-    }
-
-    /**
-     * Deletes {@code path} in the background now if connected, else once the connection returns (a node
-     * that belonged to an expired session is already gone, and deleting it again does nothing).
-     */
-    void deleteInBackground(String path) {
-        if (client.getState() != CuratorFrameworkState.STARTED) {
-            return;
-        }
-        if (!client.getZookeeperClient().isConnected()) {
-            orphans.add(path);
-            return;
-        }
-        try {
-            client.delete().quietly().inBackground((c, event) -> {
-                int rc = event.getResultCode();
-                if (rc != KeeperException.Code.OK.intValue() && rc != KeeperException.Code.NONODE.intValue()) {
-                    orphans.add(path);
-                }
-            }).forPath(path);
-        } catch (Exception e) {
-            orphans.add(path);
-        }
-    }
-
-    private void deleteQuietly(String path) {
-        boolean interrupted = Thread.interrupted(); // an interrupted thread still cleans up its node
-        try {
-            client.delete().quietly().forPath(path);
-        } catch (Exception e) {
-            orphans.add(path);
-            log.debug("delete of {} failed; retried once reconnected", path, e);
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
-    }
-
-    private void deleteOrphans() {
-        for (String path : List.copyOf(orphans)) {
-            if (orphans.remove(path)) {
-                deleteInBackground(path);
-            }
-        }
-    }
-
-    /**
-     * Fails at once, without sending the create, if the client cannot connect within its connection
-     * timeout: a create sent blind would leave Curator searching for a protected node that was never made.
-     */
-    private void awaitConnection(String name) throws InterruptedException {
-        if (client.getZookeeperClient().isConnected()) {
-            return;
-        }
-        int timeout = client.getZookeeperClient().getConnectionTimeoutMs();
-        if (!client.blockUntilConnected(timeout, TimeUnit.MILLISECONDS)) {
-            throw new LockBackendException(name, BACKEND, "not connected to ZooKeeper within " + timeout + " ms", null);
-        }
-    }
-
-    private long currentSessionId() {
-        try {
-            return client.getZookeeperClient().getZooKeeper().getSessionId();
-        } catch (Exception e) {
-            return 0;
-        }
-    }
-
-    // ------------------------------------------------------------------ connection states
-
-    private void onStateChanged(ConnectionState state) {
-        switch (state) {
-            case SUSPENDED, READ_ONLY -> {
-                if (treatSuspendedAsLost) {
-                    loseAll(state);
-                }
-            }
-            case LOST -> loseAll(state);
-            case RECONNECTED, CONNECTED -> {
-                deleteOrphans();
-                long session = currentSessionId();
-                for (AbstractLease lease : runtime.openLeases()) {
-                    if (lease instanceof ZookeeperLease z && z.sessionId() != session) {
-                        z.sessionLost(new IllegalStateException("reconnected with a new ZooKeeper session"));
-                    }
-                }
-            }
-            default -> {
-            }
-        }
-        waiters.forEach(Waiter::wake);
-        runtime.signals().signalAll();
-    }
-
-    private void loseAll(ConnectionState state) {
-        long epoch = ++lossEpoch; // only this listener thread writes it
-        IllegalStateException cause = new IllegalStateException("ZooKeeper connection " + state);
-        sweep(epoch, cause);
-        // a lease granted just before the event may not be tracked yet: look again shortly
-        runtime.schedule(() -> sweep(epoch, cause), TimeUnit.MILLISECONDS.toNanos(200));
-    }
-
-    private void sweep(long epoch, Throwable cause) {
-        for (AbstractLease lease : runtime.openLeases()) {
-            if (lease instanceof ZookeeperLease z && z.grantEpoch() < epoch) {
-                z.sessionLost(cause);
-            }
-        }
-    }
-
-    // ------------------------------------------------------------------ inspect, close
 
     /**
      * The holder of {@code name} as ZooKeeper records it: owner id (the node's data), token (its czxid) and
@@ -653,58 +162,18 @@ public final class ZookeeperLockProvider extends AbstractLockProvider implements
     @Override
     public Optional<LockInfo> inspect(String name) {
         LockRequest.validateName(name);
-        String folder = lockFolder(name);
-        try {
-            for (int attempt = 0; attempt < 10; attempt++) {
-                List<String> queue;
-                try {
-                    queue = LockPaths.queue(client.getChildren().forPath(folder));
-                } catch (KeeperException.NoNodeException e) {
-                    return Optional.empty();
-                }
-                if (queue.isEmpty()) {
-                    return Optional.empty();
-                }
-                Stat stat = new Stat();
-                byte[] data;
-                try {
-                    data = client.getData().storingStatIn(stat).forPath(ZKPaths.makePath(folder, queue.get(0)));
-                } catch (KeeperException.NoNodeException e) {
-                    continue; // the holder left between the two reads
-                }
-                return Optional.of(new LockInfo(name, new String(data, StandardCharsets.UTF_8), stat.getCzxid(),
-                        null, null, queue.size() - 1));
-            }
-            return Optional.empty();
-        } catch (Exception e) {
-            throw new LockBackendException(name, BACKEND, "inspect failed", e);
-        }
+        return queue.inspect(name);
     }
 
     @Override
     protected void closeBackend() {
-        client.getConnectionStateListenable().removeListener(stateListener);
-        for (DelayedDelete pending : List.copyOf(delayedDeletes.values())) {
-            if (delayedDeletes.remove(pending.path, pending)) {
-                ScheduledFuture<?> f = pending.future;
-                if (f != null) {
-                    f.cancel(false);
-                }
-                handOver(pending);
-            }
-        }
-        // this provider no longer hears of reconnections: leave what is left to Curator's guaranteed deletes
-        for (String path : List.copyOf(orphans)) {
-            try {
-                if (client.getState() == CuratorFrameworkState.STARTED) {
-                    client.delete().quietly().guaranteed().inBackground().forPath(path);
-                }
-            } catch (Exception e) {
-                log.debug("could not hand {} to Curator's guaranteed delete", path, e);
-            }
-        }
-        orphans.clear();
-        waiters.forEach(Waiter::wake);
+        guard.stop();
+        deleter.close();
+        wakeWaiters();
+    }
+
+    private void wakeWaiters() {
+        queue.wakeAll();
     }
 
     @Override
