@@ -39,7 +39,9 @@ import org.jspecify.annotations.Nullable;
  *       DUPLICATE KEY UPDATE token = LAST_INSERT_ID(token + 1)} into the {@code holdfast_fence} table, which
  *       returns the name's new token in the reply (and costs a commit).</li>
  *   <li>Release is one round trip ({@code RELEASE_LOCK}). MySQL cannot notify: waiters poll with jittered
- *       backoff.</li>
+ *       backoff. If an unlock fails (a cancel, {@code max_statement_time}) or an acquire's reply is lost, the
+ *       provider ends its session, so the server frees what it held, and reports the other leases on it lost
+ *       ({@code CONNECTION_LOST}).</li>
  *   <li>The lock lives as long as the session: renewal is a shared heartbeat on the connection, and when
  *       the session ends ({@code KILL}, network, restart) every lease on it is reported lost
  *       ({@code CONNECTION_LOST}) at the next heartbeat; the next request reconnects. The server frees

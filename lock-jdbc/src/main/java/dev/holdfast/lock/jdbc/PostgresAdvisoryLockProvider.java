@@ -37,7 +37,9 @@ import org.jspecify.annotations.Nullable;
  *   <li>Release is one round trip: {@code pg_advisory_unlock(key)} and {@code pg_notify} of the name, which
  *       wakes waiters in every process that {@code LISTEN}s (a second connection, opened by the first
  *       request that has to wait). Waiters also poll with jittered backoff, for releases nobody announced
- *       (a holder's connection dying).</li>
+ *       (a holder's connection dying). If an unlock fails (a cancel, a timeout) or an acquire's reply is
+ *       lost, the provider ends its session, so the server frees what it held, and reports the other leases
+ *       on it lost ({@code CONNECTION_LOST}): a name is never left locked by a session that forgot it.</li>
  *   <li>A lock lives as long as the session: there is no lease time on the server. Renewal is a shared
  *       heartbeat ({@code SELECT 1} every quarter of the shortest open lease time), not a query per
  *       lease. When the session ends (network, {@code pg_terminate_backend}, restart) every lease on it is

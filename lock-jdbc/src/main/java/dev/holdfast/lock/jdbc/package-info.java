@@ -19,6 +19,11 @@
  * <p>The providers never join the caller's transaction: they take their own connections from the
  * {@code DataSource} (not through Spring's transaction synchronization), so a caller's rollback neither
  * releases nor keeps a lock. Lock names only ever reach SQL as bound parameters.
+ *
+ * <p>Every builder here takes {@code createIfMissing(boolean)} (default {@code true}): {@code build()} creates the
+ * table or sequence the provider needs if it is missing, or with the option off checks that it exists, and fails
+ * at once (naming the object, the option and the schema file under {@code dev/holdfast/lock/jdbc/schema/}) if
+ * not, or if the database cannot be reached — never at the first lock.
  */
 @NullMarked
 package dev.holdfast.lock.jdbc;

@@ -35,7 +35,8 @@ import org.jspecify.annotations.Nullable;
  * of the data source, committed when the work returns and rolled back when it throws. {@link #run(Connection,
  * Object, Wait, Work)} uses the caller's connection, which must have auto-commit off; the lock lasts until the
  * caller commits or rolls back. When busy in a joined transaction nothing of it is lost: on PostgreSQL the
- * select runs under a savepoint, on MySQL/MariaDB a lock wait timeout rolls back only that statement.
+ * select runs under a savepoint (rolled back when the select fails, busy or not), on MySQL/MariaDB a lock wait
+ * timeout rolls back only that statement.
  *
  * <p><b>Waiting.</b> {@link Wait#upTo(Duration)} waits for another transaction's lock at most that long
  * (PostgreSQL: {@code lock_timeout} for the statement's duration, restored after; MariaDB: {@code FOR UPDATE

@@ -73,4 +73,33 @@ class RowPatternInputTest {
             db.drop(table);
         }
     }
+
+    @ParameterizedTest
+    @EnumSource(Db.class)
+    void aFailingLockStatementInTheCallersTransactionLeavesThatTransactionUsable(Db db) throws Exception {
+        String table = Db.unique("rl_fail");
+        db.exec("CREATE TABLE " + table + " (id BIGINT PRIMARY KEY, status VARCHAR(16) NOT NULL)",
+                "INSERT INTO " + table + " (id, status) VALUES (1, 'NEW')");
+        try (HikariDataSource ds = db.pool(Db.unique("rl-fail"), 2); Connection c = ds.getConnection()) {
+            RowLock rows = RowLock.builder(ds, table, "id").build();
+            c.setAutoCommit(false);
+            try (Statement s = c.createStatement()) {
+                s.executeUpdate("UPDATE " + table + " SET status = 'SEEN' WHERE id = 1");
+            }
+            // a key the database cannot compare with a BIGINT: the select fails inside the caller's transaction
+            Throwable thrown = catchThrowable(() -> rows.run(c, "not a number", RowLock.Wait.upTo(Duration.ofSeconds(5)), (row, conn) -> "ran"));
+            if (db == Db.POSTGRES) {
+                assertThat(thrown).isInstanceOf(dev.holdfast.lock.LockBackendException.class);
+            }
+            // the caller's own work goes on and commits
+            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT status FROM " + table + " WHERE id = 1")) {
+                rs.next();
+                assertThat(rs.getString(1)).isEqualTo("SEEN");
+            }
+            c.commit();
+            assertThat(db.count("SELECT count(*) FROM " + table + " WHERE status = 'SEEN'")).isEqualTo(1);
+        } finally {
+            db.drop(table);
+        }
+    }
 }
