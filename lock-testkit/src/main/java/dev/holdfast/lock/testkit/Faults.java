@@ -44,10 +44,12 @@ public interface Faults {
      * executed by the backend but its reply is lost (dropped by a proxy, the connection cut right after the
      * server ran the command, a pause longer than the client's timeout), so the client cannot tell whether it
      * was granted. The contract then requires that no lock is left behind unless the acquire returned a
-     * lease. Returns {@code false} if this fixture cannot do that; that part of the case is then not run
-     * (the interrupt and wait-time races of the same case always run).
+     * lease. Every fixture of a backend reached over a network implements this; only an in-process backend
+     * (nothing to lose) returns {@code false}. The default throws, so a fixture that forgot fails the case
+     * instead of skipping it.
      */
     default boolean loseNextAcquireReply(LockProvider provider) {
-        return false;
+        throw new UnsupportedOperationException(getClass().getSimpleName()
+                + " must implement loseNextAcquireReply (return false only for an in-process backend)");
     }
 }

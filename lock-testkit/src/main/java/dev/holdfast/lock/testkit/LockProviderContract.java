@@ -72,6 +72,16 @@ public abstract class LockProviderContract {
     protected abstract Faults faults();
 
     /**
+     * A new client of the backend under test built with {@code tokensAbove(floor)} on its builder (see
+     * {@code AbstractProviderBuilder#tokensAbove}). Every fixture overrides this: the offset must not break the
+     * owner checks a backend makes with its own tokens (renew, release, inspect).
+     */
+    protected LockProvider createProvider(long tokensAbove) {
+        throw new UnsupportedOperationException(getClass().getSimpleName()
+                + " must override createProvider(long tokensAbove) so the contract can check tokensAbove");
+    }
+
+    /**
      * The lease time used by cases that wait for expiry or renewal. Long enough to be several backend round
      * trips on a busy machine, short enough to keep the kit fast. Override for slower backends.
      */
@@ -731,7 +741,7 @@ public abstract class LockProviderContract {
         String name = uniqueName();
         LockProvider a = client();
         if (!faults().loseNextAcquireReply(a)) {
-            return; // this fixture cannot lose a reply; the interrupt and wait-time races cover the rest
+            return; // an in-process backend: there is no reply to lose (see Faults#loseNextAcquireReply)
         }
         Optional<Lease> got;
         try {
@@ -915,6 +925,29 @@ public abstract class LockProviderContract {
             assertThat(info.token()).isEqualTo(lease.token());
         }
         Await.until(PATIENCE, "inspect shows the released lock free", () -> inspector.inspect(name).isEmpty());
+    }
+
+    @Test
+    void tokensAboveRaisesEveryTokenAndKeepsRenewReleaseAndInspectWorking() {
+        long floor = 1_000_000_000_000L;
+        LockProvider raised = createProvider(floor);
+        providers.add(raised);
+        String name = uniqueName();
+        Lease first = grant(raised, tryOnce(name));
+        assertThat(first.token()).as("token of a provider built with tokensAbove(%d)", floor).isGreaterThan(floor);
+        if (raised instanceof LockInspector inspector) {
+            assertThat(inspector.inspect(name)).as("inspect of '%s'", name)
+                    .hasValueSatisfying(info -> assertThat(info.token()).isEqualTo(first.token()));
+        }
+        first.extend(Duration.ofSeconds(20));
+        assertThat(first.isHeld()).as("held after extend").isTrue();
+        assertBusy(client(), name);
+        assertThat(first.release()).as("release of a lease with a raised token").isTrue();
+        LockProvider other = client();
+        assertThat(takeAndRelease(other, name)).as("'%s' is free right after the release", name).isTrue();
+        try (Lease second = grant(raised, tryOnce(name))) {
+            assertThat(second.token()).as("tokens keep increasing").isGreaterThan(first.token());
+        }
     }
 
     // ------------------------------------------------------------------ the guard (seller payout story)

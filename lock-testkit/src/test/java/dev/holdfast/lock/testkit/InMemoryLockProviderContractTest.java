@@ -14,6 +14,11 @@ class InMemoryLockProviderContractTest extends LockProviderContract {
     }
 
     @Override
+    protected LockProvider createProvider(long tokensAbove) {
+        return InMemoryLockProvider.builder().store(store).tokensAbove(tokensAbove).build();
+    }
+
+    @Override
     protected Faults faults() {
         return new InMemoryFaults(store);
     }
@@ -47,6 +52,11 @@ class InMemoryLockProviderContractTest extends LockProviderContract {
         @Override
         public void restartBackend() {
             store.restart();
+        }
+
+        @Override
+        public boolean loseNextAcquireReply(LockProvider provider) {
+            return false; // in-process: an acquire has no reply that could be lost
         }
     }
 }

@@ -35,4 +35,9 @@ final class BrokenFaults implements Faults {
     public void restartBackend() {
         store.restart();
     }
+
+    @Override
+    public boolean loseNextAcquireReply(LockProvider provider) {
+        return false; // in-process: an acquire has no reply that could be lost
+    }
 }
