@@ -37,7 +37,11 @@ public interface Lease extends AutoCloseable {
     /** The lock name. */
     String name();
 
-    /** The fencing token of this grant: strictly increasing per lock name. */
+    /**
+     * The fencing token of this grant: strictly increasing per lock name within one backend (plus the
+     * provider's {@code tokensAbove} offset, if configured). Tokens of different backends cannot be
+     * compared; see "Fencing" above.
+     */
     long token();
 
     /** The owner id recorded on the backend for this lease (unique per lease). */
