@@ -26,9 +26,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * {@link JdbcTableLockProvider.Builder#statementTimeout}: a statement the server does not finish (here blocked
- * on a row lock that another session holds in an open transaction, as on a stalled server) ends within the
- * bound with a {@link LockBackendException}, and leaves no lock behind once the server moves on.
+ * {@link JdbcTableLockProvider.Builder#statementTimeout}: a statement the server does not finish (blocked on a
+ * row lock that another session holds in an open transaction, as on a stalled server), or whose reply never
+ * comes back (a proxy holds it), ends within the bound with a {@link LockBackendException}, and leaves no
+ * lock behind.
  */
 class JdbcStatementTimeoutTest {
 
@@ -115,6 +116,45 @@ class JdbcStatementTimeoutTest {
             assertThat(held.release()).isTrue();
             try (Lease got = b.tryAcquire(LockRequest.of(name)).orElseThrow()) {
                 assertThat(got.isHeld()).isTrue();
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Db.class)
+    void anAcquireOrReleaseWhoseReplyNeverComesEndsWithinTheBoundAndLeavesNoLockBehind(Db db) throws Exception {
+        String name = "hf-reply-stalls-" + UUID.randomUUID();
+        String url = db.db().url();
+        try (ReplyStallingProxy proxy = new ReplyStallingProxy(url);
+             JdbcTableLockProvider a = JdbcTableLockProvider.builder(db.db().direct(proxy.url(url)))
+                     .tableName(TABLE).statementTimeout(TIMEOUT).build();
+             JdbcTableLockProvider b = provider(db)) {
+            // a data source without a pool: each statement on a connection of its own, so only the acquire's stalls
+            proxy.stallTheReplyToTheNextRequestWith("INSERT INTO " + TABLE);
+            failsWithinTheBound("an acquire whose reply never comes", () -> a.tryAcquire(
+                    LockRequest.named(name).leaseTime(Duration.ofMinutes(5)).build()));
+            // the acquire ran on the server (the row is there), and was undone on a new connection: nothing holds the name
+            assertThat(rowExists(db, name)).as("the acquire whose reply was held back ran on the server").isTrue();
+            try (Lease got = b.tryAcquire(LockRequest.of(name))
+                    .orElseThrow(() -> new AssertionError("an acquire whose reply was lost left the name held"))) {
+                assertThat(got.isHeld()).isTrue();
+            }
+
+            Lease held = a.tryAcquire(LockRequest.named(name).leaseTime(Duration.ofMinutes(5)).build()).orElseThrow();
+            proxy.stallTheReplyToTheNextRequestWith("SET locked_until = LEAST(locked_until"); // the release, not the undo
+            failsWithinTheBound("a release whose reply never comes", held::release);
+            assertThat(held.isHeld()).isFalse();
+            // the release itself went through on the server
+            assertThat(b.tryAcquire(LockRequest.of(name))).as("the name after a release whose reply was lost")
+                    .hasValueSatisfying(l -> assertThat(l.release()).isTrue());
+        }
+    }
+
+    private static boolean rowExists(Db db, String name) throws Exception {
+        try (Connection c = db.db().admin(); PreparedStatement ps = c.prepareStatement("SELECT token FROM " + TABLE + " WHERE name = ?")) {
+            ps.setString(1, name);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
             }
         }
     }
