@@ -50,6 +50,8 @@ abstract class TableSql {
         if (seconds > 0) {
             try {
                 ps.setQueryTimeout(seconds);
+            } catch (java.sql.SQLFeatureNotSupportedException e) {
+                // a driver without query timeouts: the provider's network timeout still bounds the wait
             } catch (SQLException | RuntimeException e) {
                 Jdbc.closeQuietly(ps);
                 throw e;
