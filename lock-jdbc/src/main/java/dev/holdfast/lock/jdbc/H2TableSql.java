@@ -31,7 +31,7 @@ final class H2TableSql extends TableSql {
         renew = "UPDATE " + table + " SET locked_until = DATEADD(MICROSECOND, CAST(? AS BIGINT), CURRENT_TIMESTAMP)"
                 + " WHERE name = ? AND owner = ? AND token = ? AND locked_until > CURRENT_TIMESTAMP";
         release = "UPDATE " + table + " SET locked_until = LEAST(locked_until,"
-                + " GREATEST(CURRENT_TIMESTAMP, DATEADD(MICROSECOND, CAST(? AS BIGINT), locked_at)))"
+                + " DATEADD(MICROSECOND, CAST(? AS BIGINT), CURRENT_TIMESTAMP))"
                 + " WHERE name = ? AND owner = ? AND token = ?";
         inspect = "SELECT owner, token, locked_at, DATEDIFF(MICROSECOND, CURRENT_TIMESTAMP, locked_until)"
                 + " FROM " + table + " WHERE name = ? AND locked_until > CURRENT_TIMESTAMP";
@@ -44,7 +44,7 @@ final class H2TableSql extends TableSql {
 
     @Override
     @Nullable Long acquire(Connection c, String key, String owner, long leaseMicros) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(acquire)) {
+        try (PreparedStatement ps = prepare(c, acquire)) {
             bind(ps, key, owner, leaseMicros);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? rs.getLong(1) : null;
@@ -63,13 +63,13 @@ final class H2TableSql extends TableSql {
     }
 
     @Override
-    void release(Connection c, String key, String owner, long token, long minHoldMicros, String notifyName) throws SQLException {
-        update(c, release, minHoldMicros, key, owner, token);
+    void release(Connection c, String key, String owner, long token, long keepMicros, String notifyName) throws SQLException {
+        update(c, release, keepMicros, key, owner, token);
     }
 
     @Override
     @Nullable Row inspect(Connection c, String key) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(inspect)) {
+        try (PreparedStatement ps = prepare(c, inspect)) {
             bind(ps, key);
             try (ResultSet rs = ps.executeQuery()) {
                 return row(rs);

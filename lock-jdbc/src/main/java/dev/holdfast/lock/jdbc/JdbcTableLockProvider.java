@@ -36,10 +36,12 @@ import org.jspecify.annotations.Nullable;
  *       never deleted, so a name's tokens only grow).</li>
  *   <li>Renewal (automatic, at a third of the lease time) and {@code extend} move {@code locked_until} to
  *       now + lease time, only while this owner and token hold an unexpired row.</li>
- *   <li>Release sets {@code locked_until} to now — or to {@code locked_at + minHold} if that is later — again
- *       only for this owner and token. On PostgreSQL the same statement {@code pg_notify}s the name, and
- *       waiters that {@code LISTEN} (a connection opened by the first request that has to wait) are woken;
- *       elsewhere waiters poll with jittered backoff.</li>
+ *   <li>Release sets {@code locked_until} to now — or, before the lease's minHold has passed, to now plus what
+ *       is left of it (the request's minHold, or the one a later {@code extend(leaseTime, minHold)} set), never
+ *       later than it was — again only for this owner and token, in one statement on the database's clock. On
+ *       PostgreSQL the same statement {@code pg_notify}s the name, and waiters that {@code LISTEN} (a
+ *       connection opened by the first request that has to wait) are woken; elsewhere waiters poll with
+ *       jittered backoff.</li>
  * </ol>
  * Every statement runs on a connection taken straight from the {@code DataSource} in auto-commit mode and
  * given back at once — never the caller's transactional connection. A statement that fails because its
@@ -53,6 +55,10 @@ import org.jspecify.annotations.Nullable;
  * the failure is reported, so no row stays held without a {@code Lease}; if even that cannot reach the
  * database, the row expires after its lease time. An interrupt while the provider waits for a pooled
  * connection surfaces as {@link dev.holdfast.lock.LockInterruptedException}.
+ *
+ * <p>No statement waits on the database for ever: each has a query timeout and a bounded wait for its reply
+ * ({@link Builder#statementTimeout(Duration)}, default 5 s); one that runs out fails with a
+ * {@link LockBackendException} and is not retried.
  *
  * <p>Names longer than 255 characters are stored as their first characters, {@code '#'} and a SHA-256
  * (deterministic; a collision only makes two names share a lock). Tokens are as durable as the table.
@@ -80,14 +86,30 @@ public final class JdbcTableLockProvider extends AbstractLockProvider implements
     /** How many times one acquire statement runs when it ends in a deadlock or serialization failure. */
     private static final int SERIALIZATION_ATTEMPTS = 3;
 
+    /** The default of {@link Builder#statementTimeout(Duration)}. */
+    public static final Duration DEFAULT_STATEMENT_TIMEOUT = Duration.ofSeconds(5);
+    /** The longest {@link Builder#statementTimeout(Duration)}. */
+    public static final Duration MAX_STATEMENT_TIMEOUT = Duration.ofDays(1);
+    /** How much longer than the query timeout the client waits for a reply before it drops the connection. */
+    private static final int NETWORK_GRACE_MILLIS = 2_000;
+
     private final DataSource dataSource;
     private final TableSql sql;
     private final @Nullable PgNotificationListener listener;
+    private final Duration statementTimeout;
+    private final int networkTimeoutMillis;
+    /** Cleared when the driver cannot set a network timeout (H2 in-process). */
+    private volatile boolean networkTimeouts = true;
 
     private JdbcTableLockProvider(LockRuntime runtime, Builder b, TableSql sql) {
         super(runtime, new Backoff(Duration.ofMillis(10), Duration.ofMillis(b.notifications ? 500 : 200)));
         this.dataSource = Jdbc.ownConnections(b.dataSource);
         this.sql = sql;
+        this.statementTimeout = b.statementTimeout;
+        // setQueryTimeout counts whole seconds: round up, so the bound is never shorter than configured
+        int seconds = (int) Math.max(1, (b.statementTimeout.toMillis() + 999) / 1000);
+        sql.queryTimeoutSeconds(seconds);
+        this.networkTimeoutMillis = seconds * 1000 + NETWORK_GRACE_MILLIS;
         this.listener = b.notifications && sql.notifies()
                 ? new PgNotificationListener(dataSource, sql.channel(), runtime.signals(), BACKEND) : null;
     }
@@ -125,8 +147,10 @@ public final class JdbcTableLockProvider extends AbstractLockProvider implements
             });
         } catch (RuntimeException e) {
             // the statement may have taken the row before its reply was lost: undo it, checked against this
-            // attempt's owner id (unique to it), so no row stays held without a Lease
-            if (sent[0]) {
+            // attempt's owner id (unique to it), so no row stays held without a Lease. A statement the server
+            // cancelled (query timeout) was rolled back there: nothing to undo (and the undo would wait on the
+            // same stalled row)
+            if (sent[0] && !(e.getCause() instanceof SQLException x && isCancelledOnServer(x))) {
                 undoAcquire(s, key, owner, e);
             }
             throw e;
@@ -155,6 +179,35 @@ public final class JdbcTableLockProvider extends AbstractLockProvider implements
                 Thread.currentThread().interrupt();
             }
         }
+    }
+
+    /**
+     * Whether the server cancelled the statement (query timeout) and so rolled it back: SQLSTATE 57014
+     * (PostgreSQL, H2), MariaDB 1969 ({@code max_statement_time}), MySQL 3024 ({@code max_execution_time}).
+     */
+    static boolean isCancelledOnServer(SQLException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException x) {
+                int code = x.getErrorCode();
+                if ("57014".equals(x.getSQLState()) || code == 1969 || code == 3024) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** Whether {@code e} is a timeout: a cancelled statement, or no reply within the network timeout. */
+    private static boolean isTimeout(SQLException e) {
+        if (isCancelledOnServer(e)) {
+            return true;
+        }
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.sql.SQLTimeoutException || t instanceof java.net.SocketTimeoutException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** SQLSTATE 40001 (serialization failure), 40P01 (PostgreSQL deadlock), MySQL/MariaDB 1213 (deadlock). */
@@ -219,6 +272,7 @@ public final class JdbcTableLockProvider extends AbstractLockProvider implements
     private <T> @Nullable T run(String lockName, String operation, Work<T> work) {
         for (int attempt = 0; ; attempt++) {
             Connection c = null;
+            int previous = -1;
             try {
                 try {
                     c = Jdbc.autoCommitConnection(dataSource);
@@ -229,17 +283,55 @@ public final class JdbcTableLockProvider extends AbstractLockProvider implements
                     }
                     throw e;
                 }
+                previous = boundReplyWait(c);
                 return work.run(c);
             } catch (SQLException e) {
-                if (attempt < 2 && c != null && Jdbc.isConnectionError(c, e)) {
+                boolean timeout = isTimeout(e);
+                if (attempt < 2 && c != null && !timeout && Jdbc.isConnectionError(c, e)) {
                     Jdbc.abortQuietly(c);
                     c = null;
                     continue;
                 }
+                if (timeout) {
+                    // a stalled server: not retried (a dropped connection is aborted, not given back to the pool)
+                    if (c != null && Jdbc.isConnectionError(c, e)) {
+                        Jdbc.abortQuietly(c);
+                        c = null;
+                    }
+                    throw new LockBackendException(lockName, BACKEND, operation + " failed: the database did not"
+                            + " answer within statementTimeout " + statementTimeout, e);
+                }
                 throw new LockBackendException(lockName, BACKEND, operation + " failed", e);
             } finally {
+                if (c != null && previous >= 0) {
+                    try {
+                        c.setNetworkTimeout(Jdbc.DIRECT, previous); // the pool's connection as it was
+                    } catch (SQLException | RuntimeException ignored) {
+                        // broken: the pool finds out
+                    }
+                }
                 Jdbc.closeQuietly(c);
             }
+        }
+    }
+
+    /**
+     * Bounds how long the client waits for any reply on {@code c} (statement timeout plus a grace, so that the
+     * server's cancel normally comes first): a server that stops answering altogether cannot hold a caller.
+     *
+     * @return the connection's previous network timeout, to restore; -1 if the driver has none
+     */
+    private int boundReplyWait(Connection c) throws SQLException {
+        if (!networkTimeouts) {
+            return -1;
+        }
+        try {
+            int previous = c.getNetworkTimeout();
+            c.setNetworkTimeout(Jdbc.DIRECT, networkTimeoutMillis);
+            return previous;
+        } catch (java.sql.SQLFeatureNotSupportedException | UnsupportedOperationException e) {
+            networkTimeouts = false; // e.g. H2 in-process: only the query timeout applies
+            return -1;
         }
     }
 
@@ -290,11 +382,13 @@ public final class JdbcTableLockProvider extends AbstractLockProvider implements
 
         @Override
         protected void releaseOnBackend(Duration keepFor) {
-            // minHold is applied by the database from locked_at, on its own clock (keepFor is the client's estimate)
+            // keepFor is what is left of the minHold in force (the request's, or the one set by
+            // extend(leaseTime, minHold)); the database adds it to its own now(), when the statement runs, which is
+            // never earlier than the client's estimate of when the minHold ends
             TableSql s = sql;
-            long minHold = request().minHold().isZero() ? 0 : micros(request().minHold());
+            long keepMicros = keepFor.isZero() ? 0 : micros(keepFor);
             run(name(), "release", c -> {
-                s.release(c, key, ownerId(), token(), minHold, name());
+                s.release(c, key, ownerId(), token(), keepMicros, name());
                 return null;
             });
         }
@@ -307,6 +401,7 @@ public final class JdbcTableLockProvider extends AbstractLockProvider implements
         private boolean createIfMissing = true;
         private @Nullable Dialect dialect;
         private boolean notifications = true;
+        private Duration statementTimeout = DEFAULT_STATEMENT_TIMEOUT;
 
         private Builder(DataSource dataSource) {
             this.dataSource = requireNonNull(dataSource, "dataSource");
@@ -347,6 +442,33 @@ public final class JdbcTableLockProvider extends AbstractLockProvider implements
         /** On PostgreSQL, whether waiters {@code LISTEN} for releases (default {@code true}). */
         public Builder notifications(boolean notifications) {
             this.notifications = notifications;
+            return this;
+        }
+
+        /**
+         * How long one statement of the provider (an acquire attempt, renew, extend, release, the clean-up of an
+         * acquire, inspect) may run on the database; default {@link #DEFAULT_STATEMENT_TIMEOUT 5 s}, at most
+         * {@link #MAX_STATEMENT_TIMEOUT 1 day}. It is set with {@link java.sql.Statement#setQueryTimeout} in whole
+         * seconds (rounded up), so the server cancels a statement that waits longer (for example on a row that a
+         * stalled session keeps locked) and rolls it back; and the client waits at most 2 s more for any reply
+         * ({@link Connection#setNetworkTimeout}, restored before the connection goes back to the pool; drivers
+         * without it, such as H2 in-process, rely on the query timeout alone), then drops the connection.
+         *
+         * <p>Such a statement fails with a {@link LockBackendException} saying the database did not answer within
+         * the statement timeout. It is not retried. This holds for a try-once acquire too: a stalled database
+         * is reported as an error, never as busy (busy means another holder was seen). An acquire whose reply
+         * never came is then undone, owner-checked, like any acquire whose outcome is unknown. Taking a
+         * connection from the pool is bounded by the pool's own timeout, not by this one.
+         *
+         * @throws IllegalArgumentException if shorter than 1 ms or longer than {@link #MAX_STATEMENT_TIMEOUT}
+         */
+        public Builder statementTimeout(Duration statementTimeout) {
+            Jdbc.atLeastOneMilli("statementTimeout", statementTimeout);
+            if (statementTimeout.compareTo(MAX_STATEMENT_TIMEOUT) > 0) {
+                throw new IllegalArgumentException("statementTimeout must be at most " + MAX_STATEMENT_TIMEOUT
+                        + ", was " + statementTimeout);
+            }
+            this.statementTimeout = statementTimeout;
             return this;
         }
 

@@ -4,7 +4,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import org.jspecify.annotations.Nullable;
@@ -37,7 +36,7 @@ class MysqlTableSql extends TableSql {
         renew = "UPDATE " + table + " SET locked_until = UTC_TIMESTAMP(6) + INTERVAL ? MICROSECOND"
                 + " WHERE name = ? AND owner = ? AND token = ? AND locked_until > UTC_TIMESTAMP(6)";
         release = "UPDATE " + table
-                + " SET locked_until = LEAST(locked_until, GREATEST(UTC_TIMESTAMP(6), locked_at + INTERVAL ? MICROSECOND))"
+                + " SET locked_until = LEAST(locked_until, UTC_TIMESTAMP(6) + INTERVAL ? MICROSECOND)"
                 + " WHERE name = ? AND owner = ? AND token = ?";
         inspect = "SELECT owner, token, locked_at, TIMESTAMPDIFF(MICROSECOND, UTC_TIMESTAMP(6), locked_until)"
                 + " FROM " + table + " WHERE name = ? AND locked_until > UTC_TIMESTAMP(6)";
@@ -50,7 +49,7 @@ class MysqlTableSql extends TableSql {
 
     @Override
     @Nullable Long acquire(Connection c, String key, String owner, long leaseMicros) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(acquire, Statement.RETURN_GENERATED_KEYS)) {
+        try (PreparedStatement ps = prepareReturningKeys(c, acquire)) {
             // owner appears once in VALUES and once per FREE test (the second owner binding is the new value)
             bind(ps, key, owner, leaseMicros, owner, owner, owner, owner, owner, leaseMicros);
             ps.executeUpdate();
@@ -67,13 +66,13 @@ class MysqlTableSql extends TableSql {
     }
 
     @Override
-    void release(Connection c, String key, String owner, long token, long minHoldMicros, String notifyName) throws SQLException {
-        update(c, release, minHoldMicros, key, owner, token);
+    void release(Connection c, String key, String owner, long token, long keepMicros, String notifyName) throws SQLException {
+        update(c, release, keepMicros, key, owner, token);
     }
 
     @Override
     @Nullable Row inspect(Connection c, String key) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(inspect)) {
+        try (PreparedStatement ps = prepare(c, inspect)) {
             bind(ps, key);
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {

@@ -25,7 +25,7 @@ final class PostgresTableSql extends TableSql {
         renew = "UPDATE " + table + " SET locked_until = now() + ? * interval '1 microsecond'"
                 + " WHERE name = ? AND owner = ? AND token = ? AND locked_until > now()";
         release = "WITH r AS (UPDATE " + table
-                + " SET locked_until = LEAST(locked_until, GREATEST(now(), locked_at + ? * interval '1 microsecond'))"
+                + " SET locked_until = LEAST(locked_until, now() + ? * interval '1 microsecond')"
                 + " WHERE name = ? AND owner = ? AND token = ? RETURNING locked_until <= now() AS freed)"
                 + " SELECT (SELECT count(*) FROM r), (SELECT pg_notify(?, ?) FROM r WHERE freed)";
         inspect = "SELECT owner, token, locked_at, (extract(epoch FROM locked_until - now()) * 1000000)::bigint"
@@ -39,7 +39,7 @@ final class PostgresTableSql extends TableSql {
 
     @Override
     @Nullable Long acquire(Connection c, String key, String owner, long leaseMicros) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(acquire)) {
+        try (PreparedStatement ps = prepare(c, acquire)) {
             bind(ps, key, owner, leaseMicros);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? rs.getLong(1) : null;
@@ -53,16 +53,16 @@ final class PostgresTableSql extends TableSql {
     }
 
     @Override
-    void release(Connection c, String key, String owner, long token, long minHoldMicros, String notifyName) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(release)) {
-            bind(ps, minHoldMicros, key, owner, token, channel(), notifyName);
+    void release(Connection c, String key, String owner, long token, long keepMicros, String notifyName) throws SQLException {
+        try (PreparedStatement ps = prepare(c, release)) {
+            bind(ps, keepMicros, key, owner, token, channel(), notifyName);
             ps.executeQuery().close();
         }
     }
 
     @Override
     @Nullable Row inspect(Connection c, String key) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(inspect)) {
+        try (PreparedStatement ps = prepare(c, inspect)) {
             bind(ps, key);
             try (ResultSet rs = ps.executeQuery()) {
                 return row(rs);

@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Instant;
 import org.jspecify.annotations.Nullable;
 
@@ -22,9 +23,41 @@ abstract class TableSql {
     }
 
     protected final String table;
+    /** {@link Statement#setQueryTimeout} of every statement, in seconds (0: none); set once by the provider. */
+    private volatile int queryTimeoutSeconds;
 
     TableSql(String table) {
         this.table = table;
+    }
+
+    /** Bounds every statement of this provider to {@code seconds} on the server (0: no bound). */
+    final void queryTimeoutSeconds(int seconds) {
+        this.queryTimeoutSeconds = seconds;
+    }
+
+    /** Prepares {@code sql} with the provider's query timeout. */
+    final PreparedStatement prepare(Connection c, String sql) throws SQLException {
+        return timed(c.prepareStatement(sql));
+    }
+
+    /** Prepares {@code sql} returning generated keys, with the provider's query timeout. */
+    final PreparedStatement prepareReturningKeys(Connection c, String sql) throws SQLException {
+        return timed(c.prepareStatement(sql, Statement.RETURN_GENERATED_KEYS));
+    }
+
+    private PreparedStatement timed(PreparedStatement ps) throws SQLException {
+        int seconds = queryTimeoutSeconds;
+        if (seconds > 0) {
+            try {
+                ps.setQueryTimeout(seconds);
+            } catch (java.sql.SQLFeatureNotSupportedException e) {
+                // a driver without query timeouts: the provider's network timeout still bounds the wait
+            } catch (SQLException | RuntimeException e) {
+                Jdbc.closeQuietly(ps);
+                throw e;
+            }
+        }
+        return ps;
     }
 
     /** The schema file under {@code schema/}. */
@@ -42,12 +75,12 @@ abstract class TableSql {
     abstract boolean renew(Connection c, String key, String owner, long token, long leaseMicros) throws SQLException;
 
     /**
-     * Frees the lock if this owner and token hold it: expiry becomes now, or {@code locked_at + minHold} if
-     * that is later (never later than it was).
+     * Frees the lock if this owner and token hold it: expiry becomes now + {@code keepMicros} (what is left of
+     * the lease's minHold; 0 frees it at once), never later than it was.
      *
      * @param notifyName the lock name to announce where the database can notify
      */
-    abstract void release(Connection c, String key, String owner, long token, long minHoldMicros, String notifyName)
+    abstract void release(Connection c, String key, String owner, long token, long keepMicros, String notifyName)
             throws SQLException;
 
     /**
@@ -75,8 +108,8 @@ abstract class TableSql {
         return table.replace('.', '_').toLowerCase(java.util.Locale.ROOT);
     }
 
-    static int update(Connection c, String sql, Object... args) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
+    final int update(Connection c, String sql, Object... args) throws SQLException {
+        try (PreparedStatement ps = prepare(c, sql)) {
             bind(ps, args);
             return ps.executeUpdate();
         }

@@ -102,6 +102,16 @@ final class TestDb implements AfterEachCallback {
         return DriverManager.getConnection(url, user, password);
     }
 
+    /** The JDBC URL of this database. */
+    String url() {
+        return url;
+    }
+
+    /** A non-pooling data source on another URL of this database's server (e.g. through a proxy). */
+    DataSource direct(String otherUrl) {
+        return new Direct(ConcurrentHashMap.newKeySet(), otherUrl);
+    }
+
     /** A non-pooling data source: every getConnection opens a recorded, counted session. */
     DataSource direct(Set<Long> ids) {
         return new Direct(ids);
