@@ -180,7 +180,7 @@ public final class JdbcTableLockProvider extends AbstractLockProvider implements
         if (row == null) {
             return Optional.empty();
         }
-        return Optional.of(new LockInfo(name, row.owner(), row.token(), row.lockedAt(),
+        return Optional.of(new LockInfo(name, row.owner(), runtime.visibleToken(row.token()), row.lockedAt(),
                 Duration.ofNanos(Math.multiplyExact(Math.max(0, row.expiresInMicros()), 1000L)), -1));
     }
 
@@ -284,7 +284,7 @@ public final class JdbcTableLockProvider extends AbstractLockProvider implements
         @Override
         protected boolean renewOnBackend(Duration leaseTime) {
             TableSql s = sql;
-            Boolean renewed = run(name(), "renew", c -> s.renew(c, key, ownerId(), token(), micros(leaseTime)));
+            Boolean renewed = run(name(), "renew", c -> s.renew(c, key, ownerId(), backendToken(), micros(leaseTime)));
             return Boolean.TRUE.equals(renewed);
         }
 
@@ -294,7 +294,7 @@ public final class JdbcTableLockProvider extends AbstractLockProvider implements
             TableSql s = sql;
             long minHold = request().minHold().isZero() ? 0 : micros(request().minHold());
             run(name(), "release", c -> {
-                s.release(c, key, ownerId(), token(), minHold, name());
+                s.release(c, key, ownerId(), backendToken(), minHold, name());
                 return null;
             });
         }
