@@ -344,7 +344,12 @@ public final class JdbcTableLockProvider extends AbstractLockProvider implements
             return this;
         }
 
-        /** On PostgreSQL, whether waiters {@code LISTEN} for releases (default {@code true}). */
+        /**
+         * On PostgreSQL, whether waiters {@code LISTEN} for releases (default {@code true}). The channel is the
+         * table name in lower case with {@code .} as {@code _}; a name longer than PostgreSQL's 63-byte limit
+         * keeps its first 54 characters followed by {@code _} and 8 hex digits of its SHA-256. Releases are
+         * announced on it either way.
+         */
         public Builder notifications(boolean notifications) {
             this.notifications = notifications;
             return this;
