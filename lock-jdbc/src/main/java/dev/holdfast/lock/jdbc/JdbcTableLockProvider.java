@@ -233,7 +233,7 @@ public final class JdbcTableLockProvider extends AbstractLockProvider implements
         if (row == null) {
             return Optional.empty();
         }
-        return Optional.of(new LockInfo(name, row.owner(), row.token(), row.lockedAt(),
+        return Optional.of(new LockInfo(name, row.owner(), runtime.visibleToken(row.token()), row.lockedAt(),
                 Duration.ofNanos(Math.multiplyExact(Math.max(0, row.expiresInMicros()), 1000L)), -1));
     }
 
@@ -376,7 +376,7 @@ public final class JdbcTableLockProvider extends AbstractLockProvider implements
         @Override
         protected boolean renewOnBackend(Duration leaseTime) {
             TableSql s = sql;
-            Boolean renewed = run(name(), "renew", c -> s.renew(c, key, ownerId(), token(), micros(leaseTime)));
+            Boolean renewed = run(name(), "renew", c -> s.renew(c, key, ownerId(), backendToken(), micros(leaseTime)));
             return Boolean.TRUE.equals(renewed);
         }
 
@@ -388,7 +388,7 @@ public final class JdbcTableLockProvider extends AbstractLockProvider implements
             TableSql s = sql;
             long keepMicros = keepFor.isZero() ? 0 : micros(keepFor);
             run(name(), "release", c -> {
-                s.release(c, key, ownerId(), token(), keepMicros, name());
+                s.release(c, key, ownerId(), backendToken(), keepMicros, name());
                 return null;
             });
         }
@@ -439,7 +439,12 @@ public final class JdbcTableLockProvider extends AbstractLockProvider implements
             return this;
         }
 
-        /** On PostgreSQL, whether waiters {@code LISTEN} for releases (default {@code true}). */
+        /**
+         * On PostgreSQL, whether waiters {@code LISTEN} for releases (default {@code true}). The channel is the
+         * table name in lower case with {@code .} as {@code _}; a name longer than PostgreSQL's 63-byte limit
+         * keeps its first 54 characters followed by {@code _} and 8 hex digits of its SHA-256. Releases are
+         * announced on it either way.
+         */
         public Builder notifications(boolean notifications) {
             this.notifications = notifications;
             return this;

@@ -87,7 +87,8 @@ public final class MysqlLockProvider extends AbstractLockProvider implements Loc
     /**
      * Who holds {@code name}: this provider's own leases in full; for another session, its connection id as
      * the owner, with no acquisition time, and on MySQL the name's latest fencing token (the holder's); on
-     * MariaDB the token of another session's lease is not recorded and shows as 0.
+     * MariaDB the token of another session's lease is not recorded and shows as 0. Tokens are shown as callers see
+     * them (with the provider's {@code tokensAbove} offset added).
      */
     @Override
     public Optional<LockInfo> inspect(String name) {
@@ -112,7 +113,9 @@ public final class MysqlLockProvider extends AbstractLockProvider implements Loc
                 if (rs.wasNull()) {
                     return Optional.empty();
                 }
-                return Optional.of(new LockInfo(name, "connection " + connectionId, rs.getLong(2), null, null, -1));
+                long token = rs.getLong(2); // 0 on MariaDB (not recorded), and 0 is shown as is
+                return Optional.of(new LockInfo(name, "connection " + connectionId,
+                        mariaDb || token == 0 ? 0 : runtime.visibleToken(token), null, null, -1));
             }
         } catch (SQLException e) {
             throw new LockBackendException(name, BACKEND, "inspect failed", e);

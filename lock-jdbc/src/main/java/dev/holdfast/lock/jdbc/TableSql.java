@@ -103,10 +103,29 @@ abstract class TableSql {
     /**
      * The notification channel (PostgreSQL): the table name in lower case, as an unquoted {@code LISTEN} would
      * fold it (so {@code pg_notify}, which takes the text as it is, and {@code LISTEN} agree on one channel).
+     * PostgreSQL caps a channel name at {@value #MAX_CHANNEL_BYTES} bytes, and a schema-qualified table name can
+     * be longer: such a name keeps its first characters and ends in {@code _} and 8 hex digits of a SHA-256 of
+     * the whole folded name, the same in every process, so different tables keep different channels. A name
+     * that fits is used as it is (as by earlier versions).
      */
     String channel() {
-        return table.replace('.', '_').toLowerCase(java.util.Locale.ROOT);
+        String folded = table.replace('.', '_').toLowerCase(java.util.Locale.ROOT);
+        if (folded.length() <= MAX_CHANNEL_BYTES) { // identifiers are ASCII: one byte a character
+            return folded;
+        }
+        byte[] digest;
+        try {
+            digest = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(folded.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required of every Java platform", e);
+        }
+        String suffix = "_" + java.util.HexFormat.of().formatHex(digest, 0, 4);
+        return folded.substring(0, MAX_CHANNEL_BYTES - suffix.length()) + suffix;
     }
+
+    /** PostgreSQL's limit on an identifier, which a notification channel is (NAMEDATALEN - 1). */
+    static final int MAX_CHANNEL_BYTES = 63;
 
     final int update(Connection c, String sql, Object... args) throws SQLException {
         try (PreparedStatement ps = prepare(c, sql)) {

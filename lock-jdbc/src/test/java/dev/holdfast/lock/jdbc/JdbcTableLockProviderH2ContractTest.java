@@ -18,6 +18,11 @@ class JdbcTableLockProviderH2ContractTest extends LockProviderContract {
     }
 
     @Override
+    protected LockProvider createProvider(long tokensAbove) {
+        return FAULTS.create(tokensAbove);
+    }
+
+    @Override
     protected Faults faults() {
         return FAULTS;
     }

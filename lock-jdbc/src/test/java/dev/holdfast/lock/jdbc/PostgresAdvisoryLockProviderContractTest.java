@@ -23,8 +23,13 @@ class PostgresAdvisoryLockProviderContractTest extends LockProviderContract {
 
     @Override
     protected LockProvider createProvider() {
+        return createProvider(0);
+    }
+
+    @Override
+    protected LockProvider createProvider(long tokensAbove) {
         Set<Long> ids = ConcurrentHashMap.newKeySet();
-        LockProvider p = PostgresAdvisoryLockProvider.builder(DB.direct(ids)).createIfMissing(true).build();
+        LockProvider p = PostgresAdvisoryLockProvider.builder(DB.direct(ids)).createIfMissing(true).tokensAbove(tokensAbove).build();
         sessions.put(p, ids);
         return p;
     }
@@ -63,6 +68,20 @@ class PostgresAdvisoryLockProviderContractTest extends LockProviderContract {
             public void cutConnections(LockProvider provider) {
                 DB.kill(List.copyOf(sessions.getOrDefault(provider, Set.of())));
                 noticeNow(provider);
+            }
+
+            /*
+             * Every send of the provider's next lock statement runs on the server (the lock is taken and a token
+             * drawn), then its connection is cut before the reply is read; the provider's own retry included.
+             */
+            @Override
+            public boolean loseNextAcquireReply(LockProvider provider) {
+                Set<Long> ids = sessions.get(provider);
+                if (ids == null) {
+                    throw new IllegalArgumentException("not a provider of this fixture: " + provider);
+                }
+                DB.failNext(ids, "pg_try_advisory_lock(?)", TestDb.FaultAction.REPLY_LOST, 2);
+                return true;
             }
 
             @Override

@@ -83,7 +83,10 @@ class PostgresTransactionLocksTest {
                         .hasMessageContaining("waitTime must be at most " + LockRequest.MAX_DURATION);
             }
             assertThatThrownBy(() -> locks.tryLock(c, "hf-wait", Duration.ofMillis(-1)))
-                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("negative");
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("waitTime must not be negative");
+            // the Spring-transaction overload checks the wait first too (here, outside any transaction)
+            assertThatThrownBy(() -> locks.tryLock("hf-wait", Duration.ofMillis(-1)))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("waitTime must not be negative");
             // nothing ran: the transaction is usable and the maximum itself is accepted
             assertThat(locks.tryLock(c, "hf-wait-" + UUID.randomUUID(), LockRequest.MAX_DURATION)).isPresent();
             c.rollback();

@@ -24,9 +24,14 @@ final class TableFaults implements Faults {
 
     /** A provider with a pool of its own (like another process). */
     LockProvider create() {
+        return create(0);
+    }
+
+    /** Like {@link #create()}, built with {@code tokensAbove(tokensAbove)}. */
+    LockProvider create(long tokensAbove) {
         Set<Long> ids = ConcurrentHashMap.newKeySet();
         LockProvider p = JdbcTableLockProvider.builder(db.pool("holdfast-table-test", 4, ids))
-                .tableName(table).createIfMissing(true).build();
+                .tableName(table).createIfMissing(true).tokensAbove(tokensAbove).build();
         sessions.put(p, ids);
         return p;
     }
@@ -61,6 +66,34 @@ final class TableFaults implements Faults {
     public void cutConnections(LockProvider provider) {
         db.kill(List.copyOf(sessions.getOrDefault(provider, Set.of())));
     }
+
+    /**
+     * PostgreSQL and MariaDB: every send of the provider's next acquire statement runs and commits on the server,
+     * then its connection is cut before the reply is read (the provider's own retries included, so the acquire
+     * ends without a lease and must undo what the server did). H2 here is an in-process database: a statement
+     * is a method call in this JVM that either returns or throws, with no reply in flight that could be lost,
+     * so the fixture says it cannot (the same provider code is exercised on the networked databases).
+     */
+    @Override
+    public boolean loseNextAcquireReply(LockProvider provider) {
+        String acquireSql = switch (db.kind) {
+            case POSTGRES -> "ON CONFLICT (name) DO UPDATE";
+            case MARIADB -> "ON DUPLICATE KEY UPDATE";
+            case H2 -> null;
+        };
+        if (acquireSql == null) {
+            return false;
+        }
+        Set<Long> ids = sessions.get(provider);
+        if (ids == null) {
+            throw new IllegalArgumentException("not a provider of this fixture: " + provider);
+        }
+        db.failNext(ids, acquireSql, TestDb.FaultAction.REPLY_LOST, SENDS_PER_ACQUIRE);
+        return true;
+    }
+
+    /** How many times one tryAcquire of the table lease sends its statement when every reply is lost. */
+    static final int SENDS_PER_ACQUIRE = 3;
 
     @Override
     public void restartBackend() {

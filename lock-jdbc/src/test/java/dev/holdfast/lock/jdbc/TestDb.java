@@ -60,9 +60,13 @@ final class TestDb implements AfterEachCallback {
         final java.util.function.Predicate<String> sql;
         final FaultAction action;
         final java.util.concurrent.atomic.AtomicInteger remaining;
+        /** The session-id set of the data source whose connections the fault hits; null: every connection. */
+        final @org.jspecify.annotations.Nullable Set<Long> scope;
 
-        Fault(java.util.function.Predicate<String> sql, FaultAction action, int times) {
+        Fault(java.util.function.Predicate<String> sql, FaultAction action, int times,
+                @org.jspecify.annotations.Nullable Set<Long> scope) {
             this.sql = sql;
+            this.scope = scope;
             this.action = action;
             this.remaining = new java.util.concurrent.atomic.AtomicInteger(times);
         }
@@ -73,7 +77,16 @@ final class TestDb implements AfterEachCallback {
      * {@code sqlPart} (on connections of this test database); disarmed after the test.
      */
     void failNext(String sqlPart, FaultAction action, int times) {
-        faults.add(new Fault(sql -> sql.contains(sqlPart), action, times));
+        faults.add(new Fault(sql -> sql.contains(sqlPart), action, times, null));
+    }
+
+    /**
+     * Like {@link #failNext(String, FaultAction, int)}, but only on connections of the data source that
+     * records its sessions in {@code sessionsOf} (the set given to {@link #direct} or {@link #pool}), so other
+     * clients of the same database are not hit.
+     */
+    void failNext(Set<Long> sessionsOf, String sqlPart, FaultAction action, int times) {
+        faults.add(new Fault(sql -> sql.contains(sqlPart), action, times, sessionsOf));
     }
 
     private TestDb(Kind kind, String url, String user, String password) {
@@ -234,7 +247,7 @@ final class TestDb implements AfterEachCallback {
                 ids.add(id);
                 sessions.add(id);
             }
-            return counting(c);
+            return counting(c, ids);
         }
 
         @Override
@@ -276,7 +289,7 @@ final class TestDb implements AfterEachCallback {
         }
     }
 
-    private Connection counting(Connection c) {
+    private Connection counting(Connection c, Set<Long> ids) {
         InvocationHandler h = (proxy, method, args) -> {
             try {
                 if (method.getName().equals("unwrap") && args[0] instanceof Class<?> cls && cls.isInstance(c)) {
@@ -292,7 +305,7 @@ final class TestDb implements AfterEachCallback {
                 Object result = method.invoke(c, args);
                 if (result instanceof Statement st) {
                     String sql = method.getName().startsWith("prepare") && args != null && args[0] instanceof String s ? s : null;
-                    return countingStatement(c, st, sql);
+                    return countingStatement(c, st, sql, ids);
                 }
                 return result;
             } catch (InvocationTargetException e) {
@@ -302,12 +315,12 @@ final class TestDb implements AfterEachCallback {
         return (Connection) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {Connection.class}, h);
     }
 
-    private @org.jspecify.annotations.Nullable Fault armed(@org.jspecify.annotations.Nullable String sql) {
+    private @org.jspecify.annotations.Nullable Fault armed(@org.jspecify.annotations.Nullable String sql, Set<Long> ids) {
         if (sql == null) {
             return null;
         }
         for (Fault f : faults) {
-            if (f.sql.test(sql) && f.remaining.getAndDecrement() > 0) {
+            if ((f.scope == null || f.scope == ids) && f.sql.test(sql) && f.remaining.getAndDecrement() > 0) {
                 return f;
             }
         }
@@ -330,7 +343,8 @@ final class TestDb implements AfterEachCallback {
         throw new IllegalStateException("the server did not cancel the fault's statement");
     }
 
-    private Statement countingStatement(Connection raw, Statement st, @org.jspecify.annotations.Nullable String preparedSql) {
+    private Statement countingStatement(Connection raw, Statement st, @org.jspecify.annotations.Nullable String preparedSql,
+            Set<Long> ids) {
         Class<?>[] ifaces = st instanceof java.sql.CallableStatement ? new Class<?>[] {java.sql.CallableStatement.class}
                 : st instanceof java.sql.PreparedStatement ? new Class<?>[] {java.sql.PreparedStatement.class}
                 : new Class<?>[] {Statement.class};
@@ -340,7 +354,7 @@ final class TestDb implements AfterEachCallback {
                 if (recordSql && args != null && args.length > 0 && args[0] instanceof String sql) {
                     sqlTexts.add(sql);
                 }
-                Fault fault = armed(args != null && args.length > 0 && args[0] instanceof String sql ? sql : preparedSql);
+                Fault fault = armed(args != null && args.length > 0 && args[0] instanceof String sql ? sql : preparedSql, ids);
                 if (fault != null && fault.action == FaultAction.SERVER_CANCELS) {
                     cancelledOnServer(raw);
                 }
