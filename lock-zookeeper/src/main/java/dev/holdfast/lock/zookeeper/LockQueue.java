@@ -261,7 +261,9 @@ final class LockQueue {
                 } catch (KeeperException.NoNodeException e) {
                     continue; // the holder left between the two reads
                 }
-                return Optional.of(new LockInfo(name, new String(data, StandardCharsets.UTF_8), stat.getCzxid(),
+                // the token callers see: the czxid plus the provider's tokensAbove offset, as on the lease
+                return Optional.of(new LockInfo(name, new String(data, StandardCharsets.UTF_8),
+                        runtime.visibleToken(stat.getCzxid()),
                         null, null, queue.size() - 1));
             }
             return Optional.empty();

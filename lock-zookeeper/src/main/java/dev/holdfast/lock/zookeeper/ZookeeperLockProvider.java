@@ -155,7 +155,8 @@ public final class ZookeeperLockProvider extends AbstractLockProvider implements
     }
 
     /**
-     * The holder of {@code name} as ZooKeeper records it: owner id (the node's data), token (its czxid) and
+     * The holder of {@code name} as ZooKeeper records it: owner id (the node's data), token (its czxid, raised
+     * by {@code tokensAbove} like the lease's {@link dev.holdfast.lock.Lease#token()}) and
      * how many requests queue behind it. {@code acquiredAt} is not recorded (a node may queue before it is
      * granted) and {@code expiresIn} is null: the lock lives as long as the holder's session.
      */
