@@ -4,7 +4,10 @@ import java.lang.reflect.Field;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
 import java.lang.reflect.Proxy;
+import java.util.LinkedHashSet;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.api.CreateBuilder;
@@ -92,7 +95,20 @@ final class FaultyClients {
             }
         };
         return (DeleteBuilder) Proxy.newProxyInstance(FaultyClients.class.getClassLoader(),
-                new Class<?>[] {DeleteBuilder.class}, handler);
+                publicInterfaces(builder.getClass()), handler);
+    }
+
+    /** Every public interface {@code type} implements (a step may return the builder as any of them). */
+    private static Class<?>[] publicInterfaces(Class<?> type) {
+        Set<Class<?>> all = new LinkedHashSet<>();
+        for (Class<?> c = type; c != null; c = c.getSuperclass()) {
+            for (Class<?> i : c.getInterfaces()) {
+                if (Modifier.isPublic(i.getModifiers())) {
+                    all.add(i);
+                }
+            }
+        }
+        return all.toArray(Class<?>[]::new);
     }
 
     private static Object invoke(Method method, Object target, Object[] args) throws Throwable {
