@@ -13,7 +13,8 @@ import java.util.function.Consumer;
  * <h2>Expiry and loss</h2>
  * The backend keeps the lock for {@link #leaseTime()} from the last grant or renewal; the provider
  * renews it at about a third of that time while the lease is open (unless the request turned renewal
- * off). The client also keeps a conservative local deadline: request start (monotonic clock) + lease
+ * off). The client also keeps a conservative local deadline: the start of the backend call that granted
+ * the lock, or of the read that confirmed it where the backend queues waiters (monotonic clock) + lease
  * time − a small safety margin, so it stops believing it holds the lock <em>before</em> the backend can
  * grant it to anyone else. The lease becomes <em>lost</em> when a renewal is refused, renewal keeps
  * failing until that deadline, the deadline passes without renewal, the connection or session holding

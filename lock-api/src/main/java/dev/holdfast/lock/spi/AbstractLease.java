@@ -29,9 +29,12 @@ import org.slf4j.LoggerFactory;
  * deadline, deadline passed, connection lost, provider closed). Both are final. Backend calls of one
  * lease (renew, extend, release) never overlap; they run under one lock per lease.
  *
- * <p>Timing: the local deadline starts at the acquire request's start (monotonic clock) + lease time −
- * {@link LockRuntime#safetyMarginNanos safety margin}; each successful renewal moves it to the renewal's
- * start + lease time − margin. With auto-renew, renewal runs on the provider's scheduler at a third of
+ * <p>Timing: the local deadline is the backend's start reading (monotonic clock, the
+ * {@code requestStartNanos} the backend passes) + lease time − {@link LockRuntime#safetyMarginNanos safety
+ * margin}. That reading is taken just before the call that granted the lock was sent or, for a backend
+ * that queues waiters and learns of its grant from a later read (ZooKeeper), just before that confirming
+ * read; not at the start of the whole request, which may lie a queue wait earlier. Each successful
+ * renewal moves it to the renewal's start + lease time − margin. With auto-renew, renewal runs on the provider's scheduler at a third of
  * the lease time, or at half the time left before the deadline if that is sooner (a grant that arrived
  * late); a renewal that fails (backend unreachable) is retried every tenth of the lease time
  * (at most every second) until the deadline, and the lease is lost with {@link LossReason#RENEWAL_FAILED}
@@ -80,7 +83,9 @@ public abstract class AbstractLease implements Lease {
      * @param token             the fencing token the backend assigned (positive); callers see it plus the
      *                          provider's {@code tokensAbove} offset
      * @param ownerId           the owner id recorded on the backend (from {@link LockRuntime#newOwnerId()})
-     * @param requestStartNanos the monotonic time just before the acquiring call was sent
+     * @param requestStartNanos the monotonic time the local deadline counts from: read just before the
+     *                          acquiring call was sent, or, for a backend that queues waiters, just before
+     *                          the read that confirmed the grant
      */
     protected AbstractLease(LockRuntime runtime, LockRequest request, long token, String ownerId, long requestStartNanos) {
         this.runtime = requireNonNull(runtime, "runtime");

@@ -60,8 +60,9 @@ public abstract class AbstractLockProvider implements LockProvider {
      *
      * @param request       the validated request
      * @param deadlineNanos when waiting must end, on {@code runtime.ticker()}
-     * @return the lease, whose local deadline counts from a ticker reading taken just before the
-     *         backend call; or empty if the lock is held by someone else
+     * @return the lease, whose local deadline counts from a ticker reading taken just before the backend
+     *         call that granted it, or, where the backend queues waiters, just before the read that confirmed
+     *         the grant (not the start of the wait); or empty if the lock is held by someone else
      * @throws InterruptedException if interrupted while waiting
      * @throws RuntimeException     if the backend failed (wrapped into {@link LockBackendException})
      */

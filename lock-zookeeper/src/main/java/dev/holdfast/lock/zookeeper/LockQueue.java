@@ -59,7 +59,7 @@ import org.apache.zookeeper.data.Stat;
  *
  * <p>The grant's local deadline is the lease time − margin after the read that confirmed the grant (the
  * start of the list that showed the node first, or the moment the holder's deletion was heard by the next
- * in line), never after the request's start, which may lie a whole queue wait earlier. An acquire never
+ * in line), not from the request's start, which may lie a whole queue wait earlier. An acquire never
  * returns a lease whose deadline already passed: it deletes the node and fails instead. A grant also needs
  * the session that created the node and no loss event ({@link SessionGuard#lossEpoch()}) since the
  * confirming read began.
@@ -261,7 +261,9 @@ final class LockQueue {
                 } catch (KeeperException.NoNodeException e) {
                     continue; // the holder left between the two reads
                 }
-                return Optional.of(new LockInfo(name, new String(data, StandardCharsets.UTF_8), stat.getCzxid(),
+                // the token callers see: the czxid plus the provider's tokensAbove offset, as on the lease
+                return Optional.of(new LockInfo(name, new String(data, StandardCharsets.UTF_8),
+                        runtime.visibleToken(stat.getCzxid()),
                         null, null, queue.size() - 1));
             }
             return Optional.empty();

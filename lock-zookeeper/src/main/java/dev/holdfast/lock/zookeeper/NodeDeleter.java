@@ -47,6 +47,9 @@ final class NodeDeleter {
     /** The provider's logger: log settings for the provider keep covering its deletes. */
     private static final Logger log = LoggerFactory.getLogger(ZookeeperLockProvider.class);
     private static final long MIN_EXPIRY_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(25);
+    /** Attempts of a background delete while connected, before the node waits for a reconnection. */
+    private static final int BACKGROUND_ATTEMPTS = 5;
+    private static final long RETRY_PAUSE_MILLIS = 100;
 
     private final CuratorFramework client;
     private final LockRuntime runtime;
@@ -83,8 +86,9 @@ final class NodeDeleter {
         try {
             client.delete().quietly().forPath(lease.path());
         } catch (Exception e) {
-            orphans.add(lease.path()); // deleted when the connection returns
-            throw new LockBackendException(lease.name(), BACKEND, "release failed (the node is deleted once reconnected)", e);
+            deleteInBackground(lease.path()); // sent again now, or when the connection returns
+            throw new LockBackendException(lease.name(), BACKEND,
+                    "release failed (the node's delete is retried in the background)", e);
         }
     }
 
@@ -129,6 +133,16 @@ final class NodeDeleter {
      * that belonged to an expired session is already gone, and deleting it again does nothing).
      */
     void deleteInBackground(String path) {
+        deleteInBackground(path, 1);
+    }
+
+    /**
+     * Sends attempt {@code attempt} of a background delete. A delete that fails while the client is still
+     * connected is sent again after a short pause ({@code attempt} times {@value #RETRY_PAUSE_MILLIS} ms), up
+     * to {@value #BACKGROUND_ATTEMPTS} attempts; after that, or once disconnected, the node is an orphan,
+     * deleted when the connection returns or the next acquire starts.
+     */
+    private void deleteInBackground(String path, int attempt) {
         if (client.getState() != CuratorFrameworkState.STARTED) {
             return;
         }
@@ -140,25 +154,40 @@ final class NodeDeleter {
             client.delete().quietly().inBackground((c, event) -> {
                 int rc = event.getResultCode();
                 if (rc != KeeperException.Code.OK.intValue() && rc != KeeperException.Code.NONODE.intValue()) {
-                    orphans.add(path);
+                    retryLater(path, attempt);
                 }
             }).forPath(path);
         } catch (Exception e) {
+            retryLater(path, attempt);
+        }
+    }
+
+    private void retryLater(String path, int failedAttempt) {
+        if (failedAttempt >= BACKGROUND_ATTEMPTS || !client.getZookeeperClient().isConnected()) {
             orphans.add(path);
+            return;
+        }
+        long pause = TimeUnit.MILLISECONDS.toNanos(RETRY_PAUSE_MILLIS) * failedAttempt;
+        ScheduledFuture<?> retry = runtime.schedule(() -> deleteInBackground(path, failedAttempt + 1), pause);
+        if (retry == null) { // the provider closed: it no longer hears of reconnections
+            handToCurator(path);
         }
     }
 
     /**
-     * Deletes {@code path} now, on the calling thread, even if it was interrupted (its interrupt flag is kept);
-     * a delete that fails is left to the background, once reconnected.
+     * Deletes {@code path} now, on the calling thread, even if it was interrupted (its interrupt flag is kept).
+     * A delete that fails (a second interrupt, a lost connection) is sent again at once in the background,
+     * where no caller's interrupt reaches it, so that an idle provider does not keep the node; if the client
+     * is disconnected, it is sent once the connection returns.
      */
     void deleteQuietly(String path) {
         boolean interrupted = Thread.interrupted(); // an interrupted thread still cleans up its node
         try {
             client.delete().quietly().forPath(path);
         } catch (Exception e) {
-            orphans.add(path);
-            log.debug("delete of {} failed; retried once reconnected", path, e);
+            interrupted |= Thread.interrupted(); // a second interrupt is the caller's too; kept below
+            log.debug("delete of {} failed; retried in the background", path, e);
+            deleteInBackground(path);
         } finally {
             if (interrupted) {
                 Thread.currentThread().interrupt();
@@ -197,14 +226,19 @@ final class NodeDeleter {
         }
         // this provider no longer hears of reconnections: leave what is left to Curator's guaranteed deletes
         for (String path : List.copyOf(orphans)) {
-            try {
-                if (client.getState() == CuratorFrameworkState.STARTED) {
-                    client.delete().quietly().guaranteed().inBackground().forPath(path);
-                }
-            } catch (Exception e) {
-                log.debug("could not hand {} to Curator's guaranteed delete", path, e);
-            }
+            handToCurator(path);
         }
         orphans.clear();
+    }
+
+    /** Leaves the delete of {@code path} to Curator's guaranteed deletes (retried by Curator until it is done). */
+    private void handToCurator(String path) {
+        try {
+            if (client.getState() == CuratorFrameworkState.STARTED) {
+                client.delete().quietly().guaranteed().inBackground().forPath(path);
+            }
+        } catch (Exception e) {
+            log.debug("could not hand {} to Curator's guaranteed delete", path, e);
+        }
     }
 }

@@ -123,7 +123,7 @@ final class SessionGuard {
         } catch (Exception e) {
             throw new LockBackendException(lease.name(), BACKEND, "renewal check failed", e);
         }
-        return stat != null && stat.getCzxid() == lease.token() && stat.getEphemeralOwner() == lease.sessionId();
+        return stat != null && stat.getCzxid() == lease.czxid() && stat.getEphemeralOwner() == lease.sessionId();
     }
 
     private void onStateChanged(ConnectionState state) {

@@ -41,6 +41,14 @@ final class ZookeeperLease extends AbstractLease {
         return sessionId;
     }
 
+    /**
+     * The node's creation zxid, as ZooKeeper records it: the backend token, without the provider's
+     * {@code tokensAbove} offset that {@link #token()} adds. Owner checks compare the node's Stat with this.
+     */
+    long czxid() {
+        return backendToken();
+    }
+
     /** The provider's loss epoch when this lease was granted; any later loss event ends the lease. */
     long grantEpoch() {
         return grantEpoch;

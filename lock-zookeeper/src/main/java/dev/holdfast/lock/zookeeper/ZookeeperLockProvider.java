@@ -71,8 +71,8 @@ import org.apache.curator.utils.PathUtils;
  * session that created it ends (the session timeout after the client falls silent). The request's lease
  * time still bounds the client's own belief. The local deadline is the lease time − margin after the read
  * that confirmed the grant (the start of the list that showed the node first, or the moment the holder's
- * deletion was heard by the next in line), never after the request's start, which may lie a whole queue
- * wait earlier; an acquire never returns a lease whose deadline already passed (it deletes the node and
+ * deletion was heard by the next in line), not the lease time after the request's start, which may lie a
+ * whole queue wait earlier; an acquire never returns a lease whose deadline already passed (it deletes the node and
  * fails instead). Each successful renewal check moves the deadline on; a lease with
  * {@code autoRenew(false)} expires locally after its lease time and its node is then deleted (a short
  * grace after the local deadline, 25 ms or the safety margin, so the server never frees the lock while
@@ -155,7 +155,8 @@ public final class ZookeeperLockProvider extends AbstractLockProvider implements
     }
 
     /**
-     * The holder of {@code name} as ZooKeeper records it: owner id (the node's data), token (its czxid) and
+     * The holder of {@code name} as ZooKeeper records it: owner id (the node's data), token (its czxid, raised
+     * by {@code tokensAbove} like the lease's {@link dev.holdfast.lock.Lease#token()}) and
      * how many requests queue behind it. {@code acquiredAt} is not recorded (a node may queue before it is
      * granted) and {@code expiresIn} is null: the lock lives as long as the holder's session.
      */

@@ -397,6 +397,70 @@ class ZookeeperAcquireSafetyTest {
         lease.release();
     }
 
+    /**
+     * A waiting acquire is interrupted (first interrupt); its clean-up delete is hit by a second interrupt
+     * before it leaves the client, while the connection is fine. The provider then stays idle: its node
+     * must still go promptly (retried in the background), not wait for a reconnection, the provider's next
+     * acquire or the end of its session.
+     */
+    @Test
+    void aCleanupDeleteCutByASecondInterruptIsRetriedPromptlyOnAnIdleProvider() throws Exception {
+        ZookeeperLockProvider holder = provider();
+        AtomicInteger deleteInterrupts = new AtomicInteger();
+        ZookeeperLockProvider idle = provider(FaultyClients.interruptingDeletes(clients.open(zk.connectString()),
+                deleteInterrupts));
+        CuratorFramework reader = clients.open(zk.connectString());
+        Lease held = holder.acquire(LockRequest.named("twice").leaseTime(Duration.ofSeconds(30)).build());
+        AtomicReference<Thread> thread = new AtomicReference<>();
+        Future<Optional<Lease>> attempt = pool.submit(() -> {
+            thread.set(Thread.currentThread());
+            return idle.tryAcquire(waiting("twice", PATIENCE));
+        });
+        Await.until(PATIENCE, "the request queued", () -> holder.inspect("twice").orElseThrow().waiters() == 1);
+        Await.sleep(Duration.ofMillis(200)); // let it set its watches and sleep
+        deleteInterrupts.set(1); // the clean-up delete is interrupted again
+        thread.get().interrupt();
+        Throwable failure = org.assertj.core.api.Assertions.catchThrowable(() -> attempt.get(PATIENCE.toSeconds(), TimeUnit.SECONDS));
+        assertThat(failure).hasCauseInstanceOf(LockInterruptedException.class);
+        assertThat(deleteInterrupts.get()).as("the clean-up delete was hit by the second interrupt").isZero();
+        Await.until(Duration.ofSeconds(5), "the interrupted request's node is deleted while its provider is idle",
+                () -> {
+                    try {
+                        return queueOwners(reader, "twice").equals(List.of(held.ownerId()));
+                    } catch (Exception e) {
+                        return false;
+                    }
+                });
+        held.release();
+    }
+
+    /**
+     * A release's delete is hit by an interrupt (the release cleared the caller's first interrupt) while the
+     * connection is fine: the release runs the delete again where no interrupt reaches it, so the lock is free
+     * as soon as release returns, even though the provider stays idle.
+     */
+    @Test
+    void aReleaseDeleteCutByASecondInterruptStillFreesTheLockAtOnce() throws Exception {
+        AtomicInteger deleteInterrupts = new AtomicInteger();
+        ZookeeperLockProvider idle = provider(FaultyClients.interruptingDeletes(clients.open(zk.connectString()),
+                deleteInterrupts));
+        ZookeeperLockProvider other = provider();
+        Lease lease = idle.acquire(LockRequest.named("release-twice").leaseTime(Duration.ofSeconds(30)).build());
+        deleteInterrupts.set(1);
+        Thread.currentThread().interrupt(); // the first interrupt: release clears it and restores it afterwards
+        boolean released;
+        try {
+            released = lease.release();
+        } finally {
+            assertThat(Thread.interrupted()).as("the caller's interrupt flag is kept").isTrue();
+        }
+        assertThat(released).as("release").isTrue();
+        assertThat(deleteInterrupts.get()).as("the release's delete was hit by the second interrupt").isZero();
+        Optional<Lease> next = other.tryAcquire(waiting("release-twice", Duration.ZERO));
+        assertThat(next).as("the lock is free right after the release").isPresent();
+        next.get().release();
+    }
+
     @Test
     void anInterruptWhileAZooKeeperCallIsInFlightThrowsLockInterruptedAndLeavesNoNode() throws Exception {
         ZookeeperLockProvider holder = provider();

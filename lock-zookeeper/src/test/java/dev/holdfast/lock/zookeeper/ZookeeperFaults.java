@@ -5,6 +5,7 @@ import dev.holdfast.lock.testkit.Faults;
 import dev.holdfast.lock.testkit.fixtures.ZookeeperFixture;
 import java.util.Collection;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.curator.framework.CuratorFramework;
@@ -20,6 +21,7 @@ final class ZookeeperFaults implements Faults {
     private final Function<LockProvider, CuratorFramework> clientOf;
     private final Supplier<LockProvider> unreachable;
     private final Supplier<Collection<CuratorFramework>> allClients;
+    private final Consumer<LockProvider> loseNextCreateReply;
 
     /**
      * @param zk          the ensemble
@@ -28,16 +30,29 @@ final class ZookeeperFaults implements Faults {
      * @param clientOf    the Curator client behind a provider of the test
      * @param unreachable makes a provider whose client points at a port where nothing listens
      * @param allClients  the clients of the test's providers (for a restart of an ensemble not run here)
+     * @param loseNextCreateReply makes the next create of a provider of the test lose its reply (the server
+     *                    creates the node, the client hears a connection loss; see {@link FaultyClients})
      */
     ZookeeperFaults(ZookeeperFixture zk, CuratorFramework admin, String basePath,
                     Function<LockProvider, CuratorFramework> clientOf, Supplier<LockProvider> unreachable,
-                    Supplier<Collection<CuratorFramework>> allClients) {
+                    Supplier<Collection<CuratorFramework>> allClients, Consumer<LockProvider> loseNextCreateReply) {
         this.zk = zk;
         this.admin = admin;
         this.basePath = basePath;
         this.clientOf = clientOf;
         this.unreachable = unreachable;
         this.allClients = allClients;
+        this.loseNextCreateReply = loseNextCreateReply;
+    }
+
+    /**
+     * The provider's next acquire creates its queue node on the server but the create's reply is lost (a
+     * connection loss right after the server ran it); Curator's protected-mode retry then looks for the node.
+     */
+    @Override
+    public boolean loseNextAcquireReply(LockProvider provider) {
+        loseNextCreateReply.accept(provider);
+        return true;
     }
 
     /** Deletes the holder's node, as its session timing out would; its client is not told. */

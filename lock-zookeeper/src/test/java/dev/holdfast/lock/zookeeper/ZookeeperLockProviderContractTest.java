@@ -7,6 +7,7 @@ import dev.holdfast.lock.testkit.fixtures.ZookeeperFixture;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.curator.framework.CuratorFramework;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -20,6 +21,8 @@ class ZookeeperLockProviderContractTest extends LockProviderContract {
     private static ZkClients clients;
     private static CuratorFramework admin;
     private final Map<LockProvider, CuratorFramework> providers = new ConcurrentHashMap<>();
+    /** Per provider: how many of its next creates lose their reply (see {@link FaultyClients}). */
+    private final Map<LockProvider, AtomicInteger> replyLosses = new ConcurrentHashMap<>();
 
     @BeforeAll
     static void startServer() {
@@ -41,11 +44,20 @@ class ZookeeperLockProviderContractTest extends LockProviderContract {
             client.close();
         });
         providers.clear();
+        replyLosses.clear();
     }
 
     private LockProvider track(CuratorFramework client) {
-        ZookeeperLockProvider provider = ZookeeperLockProvider.builder(client).basePath(BASE).build();
+        return track(client, 0);
+    }
+
+    /** A provider on {@code client} whose creates can be made to lose their reply; tokens above {@code floor}. */
+    private LockProvider track(CuratorFramework client, long floor) {
+        AtomicInteger losses = new AtomicInteger();
+        ZookeeperLockProvider provider = ZookeeperLockProvider
+                .builder(FaultyClients.losingCreateReplies(client, losses)).basePath(BASE).tokensAbove(floor).build();
         providers.put(provider, client);
+        replyLosses.put(provider, losses);
         return provider;
     }
 
@@ -55,8 +67,14 @@ class ZookeeperLockProviderContractTest extends LockProviderContract {
     }
 
     @Override
+    protected LockProvider createProvider(long tokensAbove) {
+        return track(clients.open(zk.connectString()), tokensAbove);
+    }
+
+    @Override
     protected Faults faults() {
         return new ZookeeperFaults(zk, admin, BASE, providers::get, () -> track(clients.unreachable()),
-                () -> List.copyOf(providers.values()));
+                () -> List.copyOf(providers.values()),
+                provider -> replyLosses.get(provider).incrementAndGet());
     }
 }

@@ -7,6 +7,7 @@ import dev.holdfast.lock.testkit.fixtures.ZookeeperFixture;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.AfterTry;
 import net.jqwik.api.lifecycle.BeforeContainer;
@@ -20,6 +21,7 @@ class ZookeeperLockProviderProperties extends LockProviderProperties {
     private static ZkClients clients;
     private static CuratorFramework admin;
     private static final Map<LockProvider, CuratorFramework> providers = new ConcurrentHashMap<>();
+    private static final Map<LockProvider, AtomicInteger> replyLosses = new ConcurrentHashMap<>();
 
     @BeforeContainer
     static void startServer() {
@@ -41,11 +43,15 @@ class ZookeeperLockProviderProperties extends LockProviderProperties {
             client.close();
         });
         providers.clear();
+        replyLosses.clear();
     }
 
     private static LockProvider track(CuratorFramework client) {
-        ZookeeperLockProvider provider = ZookeeperLockProvider.builder(client).basePath(BASE).build();
+        AtomicInteger losses = new AtomicInteger();
+        ZookeeperLockProvider provider = ZookeeperLockProvider
+                .builder(FaultyClients.losingCreateReplies(client, losses)).basePath(BASE).build();
         providers.put(provider, client);
+        replyLosses.put(provider, losses);
         return provider;
     }
 
@@ -57,6 +63,7 @@ class ZookeeperLockProviderProperties extends LockProviderProperties {
     @Override
     protected Faults faults() {
         return new ZookeeperFaults(zk, admin, BASE, providers::get, () -> track(clients.unreachable()),
-                () -> List.copyOf(providers.values()));
+                () -> List.copyOf(providers.values()),
+                provider -> replyLosses.get(provider).incrementAndGet());
     }
 }
