@@ -314,7 +314,8 @@ public final class RedisLockProvider extends AbstractLockProvider implements Loc
     }
 
     /**
-     * Reads the holder of {@code name}: owner id, token, when it was granted (Redis server clock) and the
+     * Reads the holder of {@code name}: owner id, token (as leases show it, with this provider's
+     * {@code tokensAbove} offset), when it was granted (Redis server clock) and the
      * remaining TTL. Waiters are not tracked by Redis, so {@code waiters()} is -1.
      *
      * @throws IllegalArgumentException if the name is invalid
@@ -335,7 +336,8 @@ public final class RedisLockProvider extends AbstractLockProvider implements Loc
         long since = Long.parseLong(String.valueOf(row.get(2)));
         long ttl = Long.parseLong(String.valueOf(row.get(3)));
         Instant acquiredAt = since > 0 ? Instant.ofEpochSecond(since / 1_000_000, (since % 1_000_000) * 1000) : null;
-        return Optional.of(new LockInfo(name, String.valueOf(row.get(0)), Long.parseLong(String.valueOf(row.get(1))),
+        long token = runtime.visibleToken(Long.parseLong(String.valueOf(row.get(1))));
+        return Optional.of(new LockInfo(name, String.valueOf(row.get(0)), token,
                 acquiredAt, ttl >= 0 ? Duration.ofMillis(ttl) : null, -1));
     }
 

@@ -35,10 +35,15 @@ final class RedisFaults implements Faults {
 
     /** A new provider on its own Redisson client (like another process), remembered for cutConnections. */
     RedisLockProvider newProvider() {
+        return newProvider(0);
+    }
+
+    /** {@link #newProvider()} built with {@code tokensAbove(tokensAbove)}. */
+    RedisLockProvider newProvider(long tokensAbove) {
         String clientName = RedisClients.uniqueName("holdfast-test");
         RedissonClient client = clients.create("redis://" + host + ":" + port, clientName);
         RedisLockProvider provider = RedisLockProvider.builder(client).keyPrefix(keyPrefix)
-                .shutdownClientOnClose(true).build();
+                .tokensAbove(tokensAbove).shutdownClientOnClose(true).build();
         clientNames.put(provider, clientName);
         return provider;
     }
