@@ -86,9 +86,12 @@ public final class RedisLockProvider extends AbstractLockProvider implements Loc
     private final boolean shutdownClient;
     private final @Nullable ScheduledFuture<?> sweeper;
     private final AtomicInteger pendingAbandons = new AtomicInteger();
+    /** An acquire answered busy after this long may have been resent, and a copy may grant later. */
+    private final long resendPossibleAfterNanos;
 
-    private RedisLockProvider(LockRuntime runtime, Builder b) {
+    private RedisLockProvider(LockRuntime runtime, Builder b, @Nullable RedissonTimings timings) {
         super(runtime, new Backoff(b.backoffMin, b.backoffMax));
+        this.resendPossibleAfterNanos = timings == null ? 0 : timings.timeout().toNanos();
         this.client = b.client;
         this.keys = new RedisKeys(b.keyPrefix);
         this.scripts = new RedisScripts(b.client);
@@ -108,21 +111,25 @@ public final class RedisLockProvider extends AbstractLockProvider implements Loc
     protected Optional<? extends AbstractLease> tryAcquireOnBackend(LockRequest request, long deadlineNanos)
             throws InterruptedException {
         RedisKeys.Names names = keys.of(request.name());
-        String owner = runtime.newOwnerId();
-        Optional<RedisLease> lease = attempt(request, names, owner);
+        Optional<RedisLease> lease = attempt(request, names);
         if (lease.isPresent()) {
             return lease;
         }
         long remaining = deadlineNanos - runtime.ticker().nanoTime();
         if (remaining > 0 && notifications.ensureSubscribed(request.name(), names.channel(), remaining)) {
             // a release between the attempt and the subscription was not announced to us: look again
-            return attempt(request, names, owner);
+            return attempt(request, names);
         }
         return Optional.empty();
     }
 
-    private Optional<RedisLease> attempt(LockRequest request, RedisKeys.Names names, String owner)
+    /**
+     * One acquire script, with an owner id of its own (an attempt that gave up its owner id by
+     * {@link #abandon} must not share it with a later attempt, whose grant that owner id would refuse).
+     */
+    private Optional<RedisLease> attempt(LockRequest request, RedisKeys.Names names)
             throws InterruptedException {
+        String owner = runtime.newOwnerId();
         String leaseMs = Long.toString(request.leaseTime().toMillis());
         List<Object> scriptKeys = List.of(names.lock(), names.fence(), names.gone());
         long start = runtime.ticker().nanoTime();
@@ -153,6 +160,13 @@ public final class RedisLockProvider extends AbstractLockProvider implements Loc
                     + replicaAckTimeout + "; it was not granted", null);
         }
         if (token <= 0) {
+            if (runtime.ticker().nanoTime() - start >= resendPossibleAfterNanos) {
+                // Redisson may have resent the script (no reply within its timeout) and returned the answer of
+                // one copy while another is still on its way: if the holder releases in between, that copy
+                // grants to this owner id with nobody to release it. Give the owner id up (owner-checked,
+                // asynchronous: the busy answer is not delayed); copies arriving later are refused.
+                abandon(request, names, owner, false);
+            }
             return Optional.empty();
         }
         return Optional.of(new RedisLease(runtime, this, names, request, token, owner, start));
@@ -432,9 +446,28 @@ public final class RedisLockProvider extends AbstractLockProvider implements Loc
             return this;
         }
 
-        /** Builds the provider; it connects lazily, on first use. */
+        /**
+         * Builds the provider; it connects lazily, on first use.
+         *
+         * @throws IllegalArgumentException if the client's resend window, {@code retryAttempts × (timeout +
+         *                                  retry delay)}, is not below the 60 s for which Redis remembers an
+         *                                  owner id that gave a lock up (see {@link RedisLockProvider})
+         */
         public RedisLockProvider build() {
-            return new RedisLockProvider(runtime(BACKEND), this);
+            RedissonTimings timings = RedissonTimings.of(client);
+            if (timings == null) {
+                log.info("cannot read the resend settings of {} (not an org.redisson.Redisson): every busy answer "
+                        + "is followed by an asynchronous owner-checked cleanup, in case a resent copy grants later",
+                        client.getClass().getName());
+            } else if (timings.resendWindow().compareTo(GONE_MEMORY) >= 0) {
+                throw new IllegalArgumentException("the Redisson client may resend a command for up to "
+                        + timings.resendWindow().toMillis() + " ms (" + timings + "), which is not less than the "
+                        + GONE_MEMORY.toMillis() + " ms for which Redis remembers a released or abandoned owner id: "
+                        + "a late copy of an acquire could take the lock again for nobody. Lower the Redisson "
+                        + "timeout, retryAttempts or retry delay so that retryAttempts × (timeout + retry delay) "
+                        + "stays below " + GONE_MEMORY.toMillis() + " ms");
+            }
+            return new RedisLockProvider(runtime(BACKEND), this, timings);
         }
     }
 
