@@ -54,13 +54,21 @@ import org.slf4j.LoggerFactory;
  *       60 s in the sorted set {@code <prefix>{<encoded name>}:gone}, so a resent copy of the release
  *       reports success.
  *       An acquire interrupted (or failed) while its script was in flight is undone by an owner-checked
- *       delete that also marks the owner gone.</li>
+ *       delete that also marks the owner gone; so is (asynchronously) a busy answer that took longer than
+ *       Redisson's response timeout, as a resent copy of that acquire may still grant.</li>
  *   <li><b>Replica acknowledgement</b> (optional, {@link Builder#replicaAcks}): acquire and renew are
  *       pipelined with {@code WAIT n timeout} in the same round trip; a grant that fewer than {@code n}
  *       replicas confirmed is released again and reported as a {@link LockBackendException}.</li>
  * </ol>
  * Ownership is the {@link dev.holdfast.lock.Lease} object, never a thread: Redisson's {@code RLock} is not
  * used. See the package documentation for the guarantees and what a restart or failover can do.
+ *
+ * <p>Memory: besides the lock hash and fence counter, each name that is released has the {@code :gone}
+ * sorted set, one entry (about 130 bytes with typical owner ids) per release or abandon in the last 60 s;
+ * every write trims older entries and the set expires 60 s after its last write. A hot name released
+ * {@code r} times a second costs about {@code r × 60 × 130} bytes (~1 MB at 130 releases/s); idle names
+ * cost nothing. {@link Builder#build()} checks that Redisson's resend window, {@code retryAttempts ×
+ * (timeout + retry delay)}, stays below those 60 s.
  *
  * <p>Thread-safe. {@link #close()} reports open leases lost and releases them; it shuts down the Redisson
  * client only if {@link Builder#shutdownClientOnClose} was set.
