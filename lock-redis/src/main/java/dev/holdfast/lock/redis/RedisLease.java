@@ -9,6 +9,8 @@ import java.time.Duration;
  * A lease on a Redis lock: owned by this object (owner id + token), not by a thread. Renewal and release
  * are owner-and-token-checked scripts; the lease itself lives in the key's TTL on the server, so a lost
  * connection does not end it — a renewal that cannot reach the server is retried until the local deadline.
+ * The scripts check the token Redis stored ({@link #backendToken()}), not the one callers see, which
+ * carries the provider's {@code tokensAbove} offset.
  */
 final class RedisLease extends AbstractLease {
 
@@ -24,17 +26,17 @@ final class RedisLease extends AbstractLease {
 
     @Override
     protected boolean renewOnBackend(Duration leaseTime) {
-        return provider.extend(keys, ownerId(), token(), leaseTime);
+        return provider.extend(keys, ownerId(), backendToken(), leaseTime);
     }
 
     @Override
     protected void releaseOnBackend(Duration keepFor) {
-        provider.release(keys, ownerId(), token(), keepFor);
+        provider.release(keys, ownerId(), backendToken(), keepFor);
     }
 
     @Override
     protected boolean releaseIfOwned(Duration keepFor) {
-        return provider.release(keys, ownerId(), token(), keepFor);
+        return provider.release(keys, ownerId(), backendToken(), keepFor);
     }
 
     @Override

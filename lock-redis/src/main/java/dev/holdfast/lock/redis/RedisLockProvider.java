@@ -54,13 +54,21 @@ import org.slf4j.LoggerFactory;
  *       60 s in the sorted set {@code <prefix>{<encoded name>}:gone}, so a resent copy of the release
  *       reports success.
  *       An acquire interrupted (or failed) while its script was in flight is undone by an owner-checked
- *       delete that also marks the owner gone.</li>
+ *       delete that also marks the owner gone; so is (asynchronously) a busy answer that took longer than
+ *       Redisson's response timeout, as a resent copy of that acquire may still grant.</li>
  *   <li><b>Replica acknowledgement</b> (optional, {@link Builder#replicaAcks}): acquire and renew are
  *       pipelined with {@code WAIT n timeout} in the same round trip; a grant that fewer than {@code n}
  *       replicas confirmed is released again and reported as a {@link LockBackendException}.</li>
  * </ol>
  * Ownership is the {@link dev.holdfast.lock.Lease} object, never a thread: Redisson's {@code RLock} is not
  * used. See the package documentation for the guarantees and what a restart or failover can do.
+ *
+ * <p>Memory: besides the lock hash and fence counter, each name that is released has the {@code :gone}
+ * sorted set, one entry (about 130 bytes with typical owner ids) per release or abandon in the last 60 s;
+ * every write trims older entries and the set expires 60 s after its last write. A hot name released
+ * {@code r} times a second costs about {@code r × 60 × 130} bytes (~1 MB at 130 releases/s); idle names
+ * cost nothing. {@link Builder#build()} checks that Redisson's resend window, {@code retryAttempts ×
+ * (timeout + retry delay)}, stays below those 60 s.
  *
  * <p>Thread-safe. {@link #close()} reports open leases lost and releases them; it shuts down the Redisson
  * client only if {@link Builder#shutdownClientOnClose} was set.
@@ -86,9 +94,12 @@ public final class RedisLockProvider extends AbstractLockProvider implements Loc
     private final boolean shutdownClient;
     private final @Nullable ScheduledFuture<?> sweeper;
     private final AtomicInteger pendingAbandons = new AtomicInteger();
+    /** An acquire answered busy after this long may have been resent, and a copy may grant later. */
+    private final long resendPossibleAfterNanos;
 
-    private RedisLockProvider(LockRuntime runtime, Builder b) {
+    private RedisLockProvider(LockRuntime runtime, Builder b, @Nullable RedissonTimings timings) {
         super(runtime, new Backoff(b.backoffMin, b.backoffMax));
+        this.resendPossibleAfterNanos = timings == null ? 0 : timings.timeout().toNanos();
         this.client = b.client;
         this.keys = new RedisKeys(b.keyPrefix);
         this.scripts = new RedisScripts(b.client);
@@ -108,21 +119,25 @@ public final class RedisLockProvider extends AbstractLockProvider implements Loc
     protected Optional<? extends AbstractLease> tryAcquireOnBackend(LockRequest request, long deadlineNanos)
             throws InterruptedException {
         RedisKeys.Names names = keys.of(request.name());
-        String owner = runtime.newOwnerId();
-        Optional<RedisLease> lease = attempt(request, names, owner);
+        Optional<RedisLease> lease = attempt(request, names);
         if (lease.isPresent()) {
             return lease;
         }
         long remaining = deadlineNanos - runtime.ticker().nanoTime();
         if (remaining > 0 && notifications.ensureSubscribed(request.name(), names.channel(), remaining)) {
             // a release between the attempt and the subscription was not announced to us: look again
-            return attempt(request, names, owner);
+            return attempt(request, names);
         }
         return Optional.empty();
     }
 
-    private Optional<RedisLease> attempt(LockRequest request, RedisKeys.Names names, String owner)
+    /**
+     * One acquire script, with an owner id of its own (an attempt that gave up its owner id by
+     * {@link #abandon} must not share it with a later attempt, whose grant that owner id would refuse).
+     */
+    private Optional<RedisLease> attempt(LockRequest request, RedisKeys.Names names)
             throws InterruptedException {
+        String owner = runtime.newOwnerId();
         String leaseMs = Long.toString(request.leaseTime().toMillis());
         List<Object> scriptKeys = List.of(names.lock(), names.fence(), names.gone());
         long start = runtime.ticker().nanoTime();
@@ -153,6 +168,13 @@ public final class RedisLockProvider extends AbstractLockProvider implements Loc
                     + replicaAckTimeout + "; it was not granted", null);
         }
         if (token <= 0) {
+            if (runtime.ticker().nanoTime() - start >= resendPossibleAfterNanos) {
+                // Redisson may have resent the script (no reply within its timeout) and returned the answer of
+                // one copy while another is still on its way: if the holder releases in between, that copy
+                // grants to this owner id with nobody to release it. Give the owner id up (owner-checked,
+                // asynchronous: the busy answer is not delayed); copies arriving later are refused.
+                abandon(request, names, owner, false);
+            }
             return Optional.empty();
         }
         return Optional.of(new RedisLease(runtime, this, names, request, token, owner, start));
@@ -314,7 +336,8 @@ public final class RedisLockProvider extends AbstractLockProvider implements Loc
     }
 
     /**
-     * Reads the holder of {@code name}: owner id, token, when it was granted (Redis server clock) and the
+     * Reads the holder of {@code name}: owner id, token (as leases show it, with this provider's
+     * {@code tokensAbove} offset), when it was granted (Redis server clock) and the
      * remaining TTL. Waiters are not tracked by Redis, so {@code waiters()} is -1.
      *
      * @throws IllegalArgumentException if the name is invalid
@@ -335,7 +358,8 @@ public final class RedisLockProvider extends AbstractLockProvider implements Loc
         long since = Long.parseLong(String.valueOf(row.get(2)));
         long ttl = Long.parseLong(String.valueOf(row.get(3)));
         Instant acquiredAt = since > 0 ? Instant.ofEpochSecond(since / 1_000_000, (since % 1_000_000) * 1000) : null;
-        return Optional.of(new LockInfo(name, String.valueOf(row.get(0)), Long.parseLong(String.valueOf(row.get(1))),
+        long token = runtime.visibleToken(Long.parseLong(String.valueOf(row.get(1))));
+        return Optional.of(new LockInfo(name, String.valueOf(row.get(0)), token,
                 acquiredAt, ttl >= 0 ? Duration.ofMillis(ttl) : null, -1));
     }
 
@@ -430,9 +454,28 @@ public final class RedisLockProvider extends AbstractLockProvider implements Loc
             return this;
         }
 
-        /** Builds the provider; it connects lazily, on first use. */
+        /**
+         * Builds the provider; it connects lazily, on first use.
+         *
+         * @throws IllegalArgumentException if the client's resend window, {@code retryAttempts × (timeout +
+         *                                  retry delay)}, is not below the 60 s for which Redis remembers an
+         *                                  owner id that gave a lock up (see {@link RedisLockProvider})
+         */
         public RedisLockProvider build() {
-            return new RedisLockProvider(runtime(BACKEND), this);
+            RedissonTimings timings = RedissonTimings.of(client);
+            if (timings == null) {
+                log.info("cannot read the resend settings of {} (not an org.redisson.Redisson): every busy answer "
+                        + "is followed by an asynchronous owner-checked cleanup, in case a resent copy grants later",
+                        client.getClass().getName());
+            } else if (timings.resendWindow().compareTo(GONE_MEMORY) >= 0) {
+                throw new IllegalArgumentException("the Redisson client may resend a command for up to "
+                        + timings.resendWindow().toMillis() + " ms (" + timings + "), which is not less than the "
+                        + GONE_MEMORY.toMillis() + " ms for which Redis remembers a released or abandoned owner id: "
+                        + "a late copy of an acquire could take the lock again for nobody. Lower the Redisson "
+                        + "timeout, retryAttempts or retry delay so that retryAttempts × (timeout + retry delay) "
+                        + "stays below " + GONE_MEMORY.toMillis() + " ms");
+            }
+            return new RedisLockProvider(runtime(BACKEND), this, timings);
         }
     }
 

@@ -67,7 +67,7 @@
  * <h2>Resent commands and interrupts</h2>
  * Redisson resends a command whose reply does not come within its {@code timeout} (up to
  * {@code retryAttempts} times), and the server runs every copy it receives; the caller sees the last
- * copy's reply. Every owner id is unique to one acquire attempt, and the scripts are written for that:
+ * copy's reply (or, depending on timing, an earlier copy's). Every owner id is unique to one acquire attempt, and the scripts are written for that:
  * <ul>
  *   <li>Acquire is idempotent per owner: a copy that finds the lock held by its own owner id returns that
  *       grant's token, so a grant made by an earlier copy is returned, never reported busy and orphaned.</li>
@@ -81,13 +81,19 @@
  *       failed without an answer (timeout, connection lost) sends the same script without waiting and
  *       throws {@link dev.holdfast.lock.LockBackendException}. If that script cannot reach Redis either,
  *       a grant made meanwhile stays until its lease time passes.</li>
+ *   <li>A busy answer that took longer than the client's {@code timeout} may come from one copy of a
+ *       resent acquire while another copy is still on its way; if the holder releases in between, that copy
+ *       would grant to an owner id nobody holds a lease for. Such an attempt therefore also sends the
+ *       abandon script, without waiting for it (the busy answer is not delayed); a busy answer within the
+ *       timeout stays one round trip.</li>
  *   <li>Release, renewal and extend wait for Redis even when the calling thread is interrupted (bounded by
  *       the client's timeout) and leave the interrupt flag set.</li>
  * </ul>
- * The {@code :gone} set holds an entry per release of the name in the last 60 s (entries older than that
- * are trimmed on each release; the key expires when the name is idle), so its size is the name's release
- * rate times 60 s. The 60 s should outlast Redisson's whole resend window
- * ({@code retryAttempts × (timeout + retryInterval)}): keep that below 60 s.
+ * The {@code :gone} set holds an entry per release or abandon of the name in the last 60 s (every write
+ * first trims the entries older than that, and the key expires 60 s after its last write), so its size is
+ * the name's release rate times 60 s: about 130 bytes per entry with typical owner ids, e.g. ~1 MB for a
+ * name released 130 times a second. The 60 s must outlast Redisson's whole resend window
+ * ({@code retryAttempts × (timeout + retry delay)}): {@code build()} refuses a client where it does not.
  *
  * <h2>Waiting</h2>
  * Busy waiters subscribe to the name's release channel (one Redis subscription per name per provider,

@@ -9,8 +9,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.redisson.Redisson;
 import org.redisson.api.RedissonClient;
+import org.redisson.client.NettyHook;
 import org.redisson.config.Config;
 import org.redisson.config.SingleServerConfig;
 
@@ -49,7 +51,16 @@ final class RedisClients implements AutoCloseable {
      */
     RedissonClient create(String address, String clientName, boolean lazy, int timeoutMs, int retryAttempts,
                           int retryIntervalMs) {
+        return create(address, clientName, lazy, timeoutMs, retryAttempts, retryIntervalMs, null);
+    }
+
+    /** {@link #create(String, String, boolean, int, int, int)} with a hook on every channel (null: none). */
+    RedissonClient create(String address, String clientName, boolean lazy, int timeoutMs, int retryAttempts,
+                          int retryIntervalMs, @Nullable NettyHook hook) {
         Config config = new Config();
+        if (hook != null) {
+            config.setNettyHook(hook);
+        }
         config.setEventLoopGroup(loop);
         config.setExecutor(executor);
         config.setLazyInitialization(lazy);

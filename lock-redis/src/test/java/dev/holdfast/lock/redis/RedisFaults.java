@@ -12,7 +12,9 @@ import org.redisson.api.RedissonClient;
 /**
  * Real Redis faults for the contract: {@code expire} deletes the lock key, {@code cutConnections} CLIENT
  * KILLs the provider's own named connections, the unreachable provider points at a closed port (lazy
- * Redisson initialization, so the failure comes at acquire time), and {@code restartBackend} either
+ * Redisson initialization, so the failure comes at acquire time), {@code loseNextAcquireReply} discards
+ * the server's reply to the next acquire script at the client's socket and closes that connection, and
+ * {@code restartBackend} either
  * restarts a throwaway server or — on a shared server that must not be restarted — does to this test's
  * clients what a restart does: kills all their connections and deletes every key under their prefix.
  */
@@ -24,6 +26,7 @@ final class RedisFaults implements Faults {
     private final String keyPrefix;
     private final RedisServerProcess ownServer; // null when the server is shared
     private final Map<LockProvider, String> clientNames = new ConcurrentHashMap<>();
+    private final Map<LockProvider, AcquireReplyDropper> replyDroppers = new ConcurrentHashMap<>();
 
     RedisFaults(RedisClients clients, String host, int port, String keyPrefix, RedisServerProcess ownServer) {
         this.clients = clients;
@@ -35,11 +38,18 @@ final class RedisFaults implements Faults {
 
     /** A new provider on its own Redisson client (like another process), remembered for cutConnections. */
     RedisLockProvider newProvider() {
+        return newProvider(0);
+    }
+
+    /** {@link #newProvider()} built with {@code tokensAbove(tokensAbove)}. */
+    RedisLockProvider newProvider(long tokensAbove) {
         String clientName = RedisClients.uniqueName("holdfast-test");
-        RedissonClient client = clients.create("redis://" + host + ":" + port, clientName);
+        AcquireReplyDropper dropper = new AcquireReplyDropper();
+        RedissonClient client = clients.create("redis://" + host + ":" + port, clientName, false, 1000, 2, 100, dropper);
         RedisLockProvider provider = RedisLockProvider.builder(client).keyPrefix(keyPrefix)
-                .shutdownClientOnClose(true).build();
+                .tokensAbove(tokensAbove).shutdownClientOnClose(true).build();
         clientNames.put(provider, clientName);
+        replyDroppers.put(provider, dropper);
         return provider;
     }
 
@@ -70,6 +80,20 @@ final class RedisFaults implements Faults {
         try (RespClient admin = admin()) {
             admin.killClientsNamed(clientName);
         }
+    }
+
+    /**
+     * The provider's next acquire script reaches the server and runs; its reply is discarded at the
+     * client's socket and that connection closed (see {@link AcquireReplyDropper}).
+     */
+    @Override
+    public boolean loseNextAcquireReply(LockProvider provider) {
+        AcquireReplyDropper dropper = replyDroppers.get(provider);
+        if (dropper == null) {
+            throw new IllegalArgumentException("not a provider of this test: " + provider);
+        }
+        dropper.arm();
+        return true;
     }
 
     @Override

@@ -42,6 +42,11 @@ class RedisLockProviderContractTest extends LockProviderContract {
     }
 
     @Override
+    protected LockProvider createProvider(long tokensAbove) {
+        return faults.newProvider(tokensAbove);
+    }
+
+    @Override
     protected Faults faults() {
         return faults;
     }

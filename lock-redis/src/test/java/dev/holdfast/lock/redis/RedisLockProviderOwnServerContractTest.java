@@ -37,6 +37,11 @@ class RedisLockProviderOwnServerContractTest extends LockProviderContract {
     }
 
     @Override
+    protected LockProvider createProvider(long tokensAbove) {
+        return faults.newProvider(tokensAbove);
+    }
+
+    @Override
     protected Faults faults() {
         return faults;
     }

@@ -531,4 +531,39 @@ class RedisLockProviderTest {
         }
         assertThat(p.inspect(name)).isEmpty();
     }
+
+    @Test
+    void buildRefusesAClientThatMayResendCommandsLongerThanRedisRemembersAGoneOwner() {
+        RedissonClient tooPatient = clients.create(redis.address(), RedisClients.uniqueName("holdfast-patient"), true,
+                20_000, 3, 1000); // 3 × (20 s + 1 s) = 63 s of possible resends
+        assertThatThrownBy(() -> RedisLockProvider.builder(tooPatient).keyPrefix(prefix).build())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("63000 ms")
+                .hasMessageContaining("60000 ms")
+                .hasMessageContaining("retryAttempts 3")
+                .hasMessageContaining("timeout 20000 ms");
+        RedissonClient patientEnough = clients.create(redis.address(), RedisClients.uniqueName("holdfast-patient"), true,
+                15_000, 3, 1000); // 48 s
+        try (RedisLockProvider p = RedisLockProvider.builder(patientEnough).keyPrefix(prefix).build()) {
+            String name = unique("patient");
+            grant(p, LockRequest.named(name).build()).release();
+        }
+    }
+
+    @Test
+    void theGoneSetOfAHotNameIsTrimmedOnEveryWriteAndExpires() {
+        RedisLockProvider p = provider(redis);
+        String name = unique("hot");
+        String gone = new RedisKeys(prefix).of(name).gone();
+        redis.call("ZADD", gone, "1", "an-owner-that-left-long-ago");
+        redis.call("PERSIST", gone);
+        int releases = 40;
+        for (int i = 0; i < releases; i++) {
+            grant(p, LockRequest.named(name).build()).release();
+        }
+        assertThat(redis.call("ZSCORE", gone, "an-owner-that-left-long-ago")).as("an entry older than the window").isNull();
+        assertThat(redis.call("ZCARD", gone)).isEqualTo((long) releases);
+        long ttl = (Long) redis.call("PTTL", gone);
+        assertThat(ttl).as("TTL of %s", gone).isBetween(1L, RedisLockProvider.GONE_MEMORY.toMillis());
+    }
 }

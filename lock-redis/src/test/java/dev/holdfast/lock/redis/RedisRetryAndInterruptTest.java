@@ -141,6 +141,67 @@ class RedisRetryAndInterruptTest {
     }
 
     @Test
+    void aTryOnceAnsweredBusyWhileTheHolderReleasesLeavesNothingHeld() throws Exception {
+        // copies of p's acquire are sent before and after the holder's release, all held up by the pause; the
+        // server then runs them in arrival order: busy, release, grant to p's owner id. Whatever answer
+        // Redisson hands back, a busy answer must not leave p's owner id holding the lock.
+        RedisLockProvider p = provider(300, 3, 100);
+        RedisLockProvider holderNode = otherNode();
+        RedisLockProvider other = otherNode();
+        int busy = 0;
+        for (int i = 0; i < 4; i++) {
+            String name = unique("busy-then-released-" + i);
+            Lease holder = holderNode.tryAcquire(LockRequest.named(name).leaseTime(LONG_LEASE).build()).orElseThrow();
+            long pauseEnds = pause(900);
+            java.util.concurrent.CompletableFuture<Optional<Lease>> attempt = java.util.concurrent.CompletableFuture
+                    .supplyAsync(() -> p.tryAcquire(LockRequest.named(name).leaseTime(LONG_LEASE).build()));
+            Await.sleep(Duration.ofMillis(150));
+            java.util.concurrent.CompletableFuture<Boolean> release =
+                    java.util.concurrent.CompletableFuture.supplyAsync(holder::release);
+            Optional<Lease> got;
+            try {
+                got = attempt.get(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException e) {
+                assertThat(e.getCause()).isInstanceOf(LockBackendException.class);
+                got = Optional.empty();
+            }
+            assertThat(release.get(PATIENCE.toSeconds(), TimeUnit.SECONDS)).isTrue();
+            sleepUntil(pauseEnds);
+            if (got.isPresent()) {
+                assertThat(got.get().isHeld()).isTrue();
+                assertThat(got.get().release()).isTrue();
+            } else {
+                busy++;
+            }
+            assertFreeAndStaysFree(other, name, Duration.ofMillis(500));
+        }
+        System.out.printf("busy while the holder released: %d of 4 attempts answered busy%n", busy);
+    }
+
+    @Test
+    void aBusyAnswerThatTookLongerThanTheClientTimeoutGivesItsOwnerIdUpSoALateCopyCannotGrant() throws Exception {
+        RedisLockProvider p = provider(300, 3, 100);
+        RedisLockProvider holderNode = otherNode();
+        String name = unique("slow-busy");
+        RedisKeys.Names keys = new RedisKeys(prefix).of(name);
+        Lease holder = holderNode.tryAcquire(LockRequest.named(name).leaseTime(LONG_LEASE).build()).orElseThrow();
+        long pauseEnds = pause(900);
+        Optional<Lease> got = p.tryAcquire(LockRequest.named(name).leaseTime(LONG_LEASE).build());
+        sleepUntil(pauseEnds);
+        assertThat(got).as("try-once on a held lock").isEmpty();
+        // the busy answer came after the client's timeout (copies may have been resent): its owner id is given up
+        Await.until(PATIENCE, "the slow attempt's owner id is recorded as gone",
+                () -> Long.valueOf(1).equals(redis.call("ZCARD", keys.gone())));
+        String slowOwner = String.valueOf(((List<?>) redis.call("ZRANGE", keys.gone(), "0", "0")).get(0));
+        assertThat(holder.release()).isTrue();
+        // a copy of that attempt's acquire arriving now, with the lock free, is refused
+        Object lateCopy = redis.call("EVAL", RedisScripts.Script.ACQUIRE.source, "3", keys.lock(), keys.fence(),
+                keys.gone(), slowOwner, "30000");
+        assertThat(lateCopy).as("a late copy of the slow attempt's acquire").isNull();
+        assertThat(holderNode.inspect(name)).isEmpty();
+    }
+
+    @Test
     void anAcquireThatGotNoAnswerInTimeLeavesNothingHeldWhenTheServerRunsItLater() {
         RedisLockProvider p = provider(200, 1, 50); // gives up after ~0.5 s, long before the pause ends
         RedisLockProvider other = otherNode();
