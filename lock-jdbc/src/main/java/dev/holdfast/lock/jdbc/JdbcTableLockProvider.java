@@ -452,12 +452,14 @@ public final class JdbcTableLockProvider extends AbstractLockProvider implements
 
         /**
          * How long one statement of the provider (an acquire attempt, renew, extend, release, the clean-up of an
-         * acquire, inspect) may run on the database; default {@link #DEFAULT_STATEMENT_TIMEOUT 5 s}, at most
-         * {@link #MAX_STATEMENT_TIMEOUT 1 day}. It is set with {@link java.sql.Statement#setQueryTimeout} in whole
-         * seconds (rounded up), so the server cancels a statement that waits longer (for example on a row that a
-         * stalled session keeps locked) and rolls it back; and the client waits at most 2 s more for any reply
-         * ({@link Connection#setNetworkTimeout}, restored before the connection goes back to the pool; drivers
-         * without it, such as H2 in-process, rely on the query timeout alone), then drops the connection.
+         * acquire, inspect) may run on the database; default
+         * {@link JdbcTableLockProvider#DEFAULT_STATEMENT_TIMEOUT 5 s}, at most
+         * {@link JdbcTableLockProvider#MAX_STATEMENT_TIMEOUT 1 day}. It is set with
+         * {@link java.sql.Statement#setQueryTimeout} in whole seconds (rounded up), so the server cancels a
+         * statement that waits longer (for example on a row that a stalled session keeps locked) and rolls it
+         * back; and the client waits at most 2 s more for any reply ({@link Connection#setNetworkTimeout},
+         * restored before the connection goes back to the pool; drivers without it, such as H2 in-process, rely
+         * on the query timeout alone), then drops the connection.
          *
          * <p>Such a statement fails with a {@link LockBackendException} saying the database did not answer within
          * the statement timeout. It is not retried. This holds for a try-once acquire too: a stalled database
@@ -465,7 +467,8 @@ public final class JdbcTableLockProvider extends AbstractLockProvider implements
          * never came is then undone, owner-checked, like any acquire whose outcome is unknown. Taking a
          * connection from the pool is bounded by the pool's own timeout, not by this one.
          *
-         * @throws IllegalArgumentException if shorter than 1 ms or longer than {@link #MAX_STATEMENT_TIMEOUT}
+         * @throws IllegalArgumentException if shorter than 1 ms or longer than
+         *                                  {@link JdbcTableLockProvider#MAX_STATEMENT_TIMEOUT}
          */
         public Builder statementTimeout(Duration statementTimeout) {
             Jdbc.atLeastOneMilli("statementTimeout", statementTimeout);
