@@ -182,6 +182,16 @@ class StartupFailureTest {
         }
     }
 
+    @Test
+    void aStatementTimeoutOutOfRangeFailsStartupNamingTheOption() {
+        assertThat(startupFailure(List.of(OneDataSource.class), "holdfast.lock.backend=jdbc-table",
+                "holdfast.lock.jdbc.statement-timeout=0s"))
+                .contains("statementTimeout");
+        assertThat(startupFailure(List.of(OneDataSource.class), "holdfast.lock.backend=jdbc-table",
+                "holdfast.lock.jdbc.statement-timeout=2d"))
+                .contains("statementTimeout must be at most");
+    }
+
     @Configuration(proxyBeanMethods = false)
     static class OwnProvider {
         @Bean

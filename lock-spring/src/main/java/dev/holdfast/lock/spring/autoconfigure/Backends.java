@@ -110,6 +110,7 @@ final class Backends {
         static LockProvider table(DataSource ds, HoldfastLockProperties props, Consumer<AbstractProviderBuilder<?>> common) {
             var b = dev.holdfast.lock.jdbc.JdbcTableLockProvider.builder(ds)
                     .tableName(props.getJdbc().getTableName())
+                    .statementTimeout(props.getJdbc().getStatementTimeout())
                     .createIfMissing(props.getJdbc().isCreateIfMissing());
             common.accept(b);
             return b.build();

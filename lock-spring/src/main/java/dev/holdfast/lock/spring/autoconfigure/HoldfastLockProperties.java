@@ -148,6 +148,19 @@ public class HoldfastLockProperties {
         private @Nullable Boolean createIfMissing;
         /** The former name of {@link #createIfMissing}. */
         private @Nullable Boolean createTable;
+        /**
+         * The longest any one statement of the jdbc-table backend may run (acquire, renew, release, inspect)
+         * before it is cancelled and the call fails: bounds a stalled database or a lost reply. Default 5 s.
+         */
+        private Duration statementTimeout = Duration.ofSeconds(5);
+
+        public Duration getStatementTimeout() {
+            return statementTimeout;
+        }
+
+        public void setStatementTimeout(Duration statementTimeout) {
+            this.statementTimeout = requireNonNull(statementTimeout, "holdfast.lock.jdbc.statement-timeout");
+        }
 
         public String getTableName() {
             return tableName;
