@@ -340,28 +340,6 @@ final class DedicatedConnection {
         heartbeatNanos = Long.MAX_VALUE;
     }
 
-    /** Runs the liveness check now, on the calling thread (losses are reported on this thread). */
-    void checkNow() {
-        List<SessionLease> lost = new ArrayList<>();
-        SQLException cause = null;
-        synchronized (this) {
-            Connection c = connection;
-            if (c == null) {
-                return;
-            }
-            try {
-                sql.ping(c);
-                lastAliveNanos = runtime.ticker().nanoTime();
-            } catch (SQLException e) {
-                if (Jdbc.isConnectionError(c, e)) {
-                    lost.addAll(breakConnection());
-                    cause = e;
-                }
-            }
-        }
-        reportLost(lost, cause);
-    }
-
     private void beat() {
         List<SessionLease> lost = new ArrayList<>();
         SQLException cause = null;

@@ -128,11 +128,6 @@ public final class MysqlLockProvider extends AbstractLockProvider implements Loc
                 : new Schema.Need("table", table, "mysql-fence.sql", "holdfast_fence");
     }
 
-    /** Checks the lock connection now, on the calling thread (tests). */
-    void checkConnection() {
-        session.checkNow();
-    }
-
     @Override
     protected void closeBackend() {
         session.close();

@@ -141,11 +141,6 @@ public final class PostgresAdvisoryLockProvider extends AbstractLockProvider imp
         return LockKeys.advisoryKey(namespace, name);
     }
 
-    /** Checks the lock connection now, on the calling thread (tests). */
-    void checkConnection() {
-        session.checkNow();
-    }
-
     @Override
     protected void closeBackend() {
         try {
