@@ -32,7 +32,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * The figures of issue #3: round trips per acquire and per release (counted statements, asserted), and the
+ * The JDBC providers' figures: round trips per acquire and per release (counted statements, asserted), and the
  * uncontended acquire+release latency of each provider beside its floor on the same pool — two bare
  * {@code SELECT 1} round trips, and for the table leases two single-row commits — printed, never asserted.
  * One thread; the measured operations run interleaved in blocks, so machine noise hits them alike.

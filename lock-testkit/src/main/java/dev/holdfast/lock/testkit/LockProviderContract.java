@@ -41,7 +41,8 @@ import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The contract every {@link LockProvider} keeps (see DESIGN.md, "The contract"), as JUnit 5 tests. A
+ * The contract every {@link LockProvider} keeps (as the javadoc of {@link LockProvider} and {@link Lease} states
+ * it; docs/ARCHITECTURE.md shows where each part lives), as JUnit 5 tests. A
  * backend's test extends this class and supplies {@link #createProvider()} and {@link #faults()}:
  *
  * <pre>{@code
