@@ -75,7 +75,7 @@ class JdbcSafetyTest {
         return "hf-" + what + "-" + UUID.randomUUID();
     }
 
-    // ------------------------------------------------------------------ issue 14 item 3: a failed unlock
+    // ------------------------------------------------------------------ a failed unlock
 
     @ParameterizedTest(name = "{0}, minHold {1}")
     @CsvSource({"ADVISORY_POSTGRES, false", "ADVISORY_POSTGRES, true", "GET_LOCK_MARIADB, false", "GET_LOCK_MARIADB, true"})
@@ -109,7 +109,7 @@ class JdbcSafetyTest {
         }
     }
 
-    // ------------------------------------------------------------------ issue 14 item 2: unknown outcome, interrupts
+    // ------------------------------------------------------------------ unknown outcome, interrupts
 
     @ParameterizedTest
     @EnumSource(Kind.class)
@@ -156,7 +156,7 @@ class JdbcSafetyTest {
         }
     }
 
-    // ------------------------------------------------------------------ issue 14 item 4: REPEATABLE READ pools
+    // ------------------------------------------------------------------ REPEATABLE READ pools
 
     @ParameterizedTest
     @EnumSource(value = Kind.class, names = {"TABLE_POSTGRES", "TABLE_MARIADB", "ADVISORY_POSTGRES", "GET_LOCK_MARIADB"})
@@ -211,7 +211,7 @@ class JdbcSafetyTest {
         history.assertValid();
     }
 
-    // ------------------------------------------------------------------ issue 14 item 5: mixed-case table name
+    // ------------------------------------------------------------------ mixed-case table name
 
     @Test
     void aWaiterOnAMixedCaseTableIsWokenByTheReleaseNotification() throws Exception {

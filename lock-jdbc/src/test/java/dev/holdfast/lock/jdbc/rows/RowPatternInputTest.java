@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-/** Bad input to the row patterns is refused up front and harms nothing (issue 14, item 6). */
+/** Bad input to the row patterns is refused up front and harms nothing. */
 class RowPatternInputTest {
 
     @ParameterizedTest
