@@ -26,17 +26,33 @@ import org.slf4j.LoggerFactory;
  * checked operations — {@link #renewOnBackend}, {@link #releaseOnBackend} and, through its provider,
  * acquisition — and calls {@link #markLost} when its connection or session ends.
  *
- * <p>States: HELD → RELEASED (by the owner) or HELD → LOST (refused renewal, renewal failing until the
- * deadline, deadline passed, connection lost, provider closed). Both are final. Backend calls of one
- * lease (renew, extend, release) never overlap; they run under one lock per lease.
+ * <p>States: HELD → RELEASED (by the owner) or HELD → LOST (refused renewal, renewal failing or still
+ * unanswered at the deadline, deadline passed, connection lost, provider closed). Both are final: nothing
+ * ever makes a lease held again. Two locks per lease: a short <em>state lock</em> (its monitor) for state
+ * changes, never held across I/O, and a <em>backend lock</em> under which backend calls of one lease
+ * (renew, extend, release) run one at a time. Nothing that declares a loss waits for the backend lock.
  *
  * <p>Timing: the local deadline starts at the acquire request's start (monotonic clock) + lease time −
  * {@link LockRuntime#safetyMarginNanos safety margin}; each successful renewal moves it to the renewal's
- * start + lease time − margin. With auto-renew, renewal runs on the provider's scheduler at a third of
- * the lease time, or at half the time left before the deadline if that is sooner (a grant that arrived
- * late); a renewal that fails (backend unreachable) is retried every tenth of the lease time
- * (at most every second) until the deadline, and the lease is lost with {@link LossReason#RENEWAL_FAILED}
- * if none succeeds by then. A refused renewal loses the lease at once.
+ * start + lease time − margin. With auto-renew, renewal runs at a third of the lease time, or at half the
+ * time left before the deadline if that is sooner (a grant that arrived late); a renewal that fails
+ * (backend unreachable) is retried every tenth of the lease time (at most every second) until the
+ * deadline. A refused renewal loses the lease at once.
+ *
+ * <p>Threads (see {@link LockRuntime}): the deadline is kept by the provider's <b>timekeeper</b> thread,
+ * which only changes state and runs callbacks, so at the deadline {@code isHeld()} turns false and the
+ * {@link #onLost onLost} listeners run within milliseconds, whatever the backend is doing: a renewal
+ * still hanging on the backend then loses the lease with {@link LossReason#RENEWAL_FAILED}, a renewal
+ * that failed until then too, and an idle lease with {@link LossReason#EXPIRED}. Renewals run on the
+ * provider's small pool of <b>worker</b> threads, at most one at a time per lease, so a hung renewal holds
+ * one worker and other leases keep being renewed. A renewal that answers after the deadline (or after the
+ * lease was released or lost) changes nothing on this side: the lease stays lost and an owner-checked
+ * release frees what the late renewal kept on the backend.
+ *
+ * <p>{@link #release()} and the provider's {@code close()} never wait behind a backend call in progress
+ * (a hanging renewal): the lease is marked released (or lost) at once and the owner-checked backend
+ * release runs on a worker thread after that call returns, never concurrently with it. Only
+ * {@link #extend} waits for a backend call in progress of its own lease.
  *
  * <p>Releases (also the clean-up after a loss) run with the thread's interrupt flag cleared and restored
  * afterwards, so an interrupted caller still frees the lock on the backend.
@@ -549,10 +565,21 @@ public abstract class AbstractLease implements Lease {
 
     // guarded by "this"
     private void scheduleDeadline() {
-        if (state != State.HELD) {
-            return;
+        cancel(deadlineTimer);
+        deadlineTimer = state != State.HELD ? null
+                : runtime.scheduleDeadline(this::onDeadline, deadlineNanos - runtime.ticker().nanoTime());
+    }
+
+    // guarded by "this"
+    private void scheduleRenewalIn(long delayNanos) {
+        cancel(renewalTimer);
+        renewalTimer = state != State.HELD ? null : runtime.schedule(this::renew, delayNanos);
+    }
+
+    private static void cancel(@Nullable ScheduledFuture<?> timer) {
+        if (timer != null) {
+            timer.cancel(false); // never interrupts: the task running may be the caller
         }
-        deadlineTimer = runtime.scheduleDeadline(this::onDeadline, deadlineNanos - runtime.ticker().nanoTime());
     }
 
     // guarded by "this"
@@ -568,21 +595,15 @@ public abstract class AbstractLease implements Lease {
         long period = lastRenewalError == null
                 ? Math.min(lease / 3, untilDeadline / 2) // a late grant renews at half the time left
                 : Math.min(MAX_RETRY_NANOS, lease / 10);
-        renewalTimer = runtime.schedule(this::renew, Math.min(period, untilDeadline));
+        scheduleRenewalIn(Math.min(period, untilDeadline));
     }
 
     // guarded by "this"
     private void cancelTimers() {
-        ScheduledFuture<?> t = renewalTimer;
-        if (t != null) {
-            t.cancel(false);
-            renewalTimer = null;
-        }
-        t = deadlineTimer;
-        if (t != null) {
-            t.cancel(false);
-            deadlineTimer = null;
-        }
+        cancel(renewalTimer);
+        renewalTimer = null;
+        cancel(deadlineTimer);
+        deadlineTimer = null;
     }
 
     /** On the timekeeper: declares the loss if the deadline passed; never does I/O, never takes the backend lock. */
@@ -603,10 +624,8 @@ public abstract class AbstractLease implements Lease {
         if (!backendLock.tryLock()) {
             // an extend or a release of this lease is talking to the backend: look again a little later
             synchronized (this) {
-                if (state == State.HELD) {
-                    long retry = Math.min(MAX_RETRY_NANOS, leaseTime.toNanos() / 10);
-                    renewalTimer = runtime.schedule(this::renew, Math.min(retry, deadlineNanos - runtime.ticker().nanoTime()));
-                }
+                long retry = Math.min(MAX_RETRY_NANOS, leaseTime.toNanos() / 10);
+                scheduleRenewalIn(Math.min(retry, deadlineNanos - runtime.ticker().nanoTime()));
             }
             return;
         }
@@ -619,7 +638,7 @@ public abstract class AbstractLease implements Lease {
             boolean renewed;
             renewing = true;
             try {
-                renewed = Interrupts.uninterrupted(() -> renewOnBackend(renewTo));
+                renewed = renewOnBackend(renewTo);
             } catch (RuntimeException e) {
                 lastRenewalError = e;
                 if (isHeld()) {

@@ -41,6 +41,16 @@ class StalledBackendTest {
 
         private final Map<String, Entry> entries = new HashMap<>();
         private final Map<String, Long> fences = new HashMap<>();
+        private final long graceNanos;
+
+        SharedStore() {
+            this(Duration.ZERO);
+        }
+
+        /** A store that keeps a lock {@code grace} longer than asked (a backend's clock and round trip). */
+        SharedStore(Duration grace) {
+            this.graceNanos = grace.toNanos();
+        }
 
         synchronized @Nullable Long acquire(String name, String owner, Duration leaseTime) {
             long now = System.nanoTime();
@@ -49,7 +59,7 @@ class StalledBackendTest {
                 return null;
             }
             long token = fences.merge(name, 1L, Long::sum);
-            entries.put(name, new Entry(owner, token, now + leaseTime.toNanos()));
+            entries.put(name, new Entry(owner, token, now + leaseTime.toNanos() + graceNanos));
             return token;
         }
 
@@ -59,7 +69,7 @@ class StalledBackendTest {
             if (e == null || now - e.expiresAt >= 0 || !e.owner.equals(owner) || e.token != token) {
                 return false;
             }
-            entries.put(name, new Entry(owner, token, now + leaseTime.toNanos()));
+            entries.put(name, new Entry(owner, token, now + leaseTime.toNanos() + graceNanos));
             return true;
         }
 
@@ -148,8 +158,8 @@ class StalledBackendTest {
     @AfterEach
     void tearDown() throws Exception {
         provider.gate.countDown();
-        for (AutoCloseable c : toClose) {
-            c.close();
+        for (int i = toClose.size() - 1; i >= 0; i--) {
+            toClose.get(i).close(); // elections before their providers
         }
         provider.close();
     }
@@ -245,15 +255,21 @@ class StalledBackendTest {
 
     @Test
     void aStalledLeaderLosesLeadershipBeforeAnotherNodeGainsIt() throws Exception {
-        StallingProvider nodeB = new StallingProvider(store);
+        // the backend keeps a lease 200 ms past its lease time, so that the order of the listeners' calls
+        // (threads woken on a loaded machine) does not depend on the 8 ms safety margin alone
+        SharedStore backend = new SharedStore(Duration.ofMillis(200));
+        StallingProvider nodeA = new StallingProvider(backend);
+        StallingProvider nodeB = new StallingProvider(backend);
+        toClose.add(nodeA);
         toClose.add(nodeB);
         List<String> events = new CopyOnWriteArrayList<>();
-        LeaderElection a = election(provider, "leader", "A", events);
+        LeaderElection a = election(nodeA, "leader", "A", events);
         await("A leads", () -> events.contains("A gained"));
         LeaderElection b = election(nodeB, "leader", "B", events);
-        provider.hangName = "leader"; // A's next renewal stalls before it reaches the backend
+        nodeA.hangName = "leader"; // A's next renewal stalls before it reaches the backend
         await("B leads", () -> events.contains("B gained"));
-        provider.gate.countDown();
+        assertThat(nodeA.renewalsReturned).as("A's renewal still hangs").hasValue(0);
+        nodeA.gate.countDown();
         await("A lost", () -> events.contains("A lost"));
         b.close();
         a.close();
