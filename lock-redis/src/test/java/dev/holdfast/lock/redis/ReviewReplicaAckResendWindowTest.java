@@ -1,0 +1,53 @@
+package dev.holdfast.lock.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import dev.holdfast.lock.LockBackendException;
+import dev.holdfast.lock.LockRequest;
+import dev.holdfast.lock.testkit.fixtures.RedisFixture;
+import dev.holdfast.lock.testkit.fixtures.RedisServerProcess;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.redisson.api.RedissonClient;
+
+/**
+ * Reviewer's test: with replicaAcks the acquire and renew scripts go out as a Redisson batch with
+ * {@code sync(n, t)}, and Redisson 4.7 gives such a batch a response timeout of {@code timeout + t}
+ * (RedisCommonBatchExecutor.timeout), so its resend window is {@code retryAttempts × (timeout + t + delay)}.
+ * build() checks only {@code retryAttempts × (timeout + delay)}.
+ */
+class ReviewReplicaAckResendWindowTest {
+
+    @Test
+    void aReplicaAckedBatchWaitsTimeoutPlusTheAckTimeoutBeforeRedissonGivesUpOrResends() {
+        // no replica on this throwaway server
+        try (RedisServerProcess server = RedisServerProcess.start(); RedisClients clients = new RedisClients()) {
+            RedissonClient client = clients.create(server.address(), RedisClients.uniqueName("hf-review"), true,
+                    1000, 0, 100);
+            try (RedisLockProvider p = RedisLockProvider.builder(client).keyPrefix(RedisFixture.keyPrefix("review"))
+                    .replicaAcks(1, Duration.ofMillis(1500)).build()) {
+                Throwable t = catchThrowable(() -> p.tryAcquire(LockRequest.of("review-acked")));
+                // Redisson's own message names the batch's response timeout: the client's 1000 ms + the 1500 ms
+                // ack timeout, so a resend of the batch comes only after timeout + t (+ delay)
+                assertThat(t).isInstanceOf(LockBackendException.class)
+                        .hasMessageContaining("response timeout (2500 ms)");
+            }
+        }
+    }
+
+    @Test
+    void buildRefusesAReplicaAckedProviderWhoseBatchResendWindowIsNotBelowTheGoneMemory() {
+        try (RedisServerProcess server = RedisServerProcess.start(); RedisClients clients = new RedisClients()) {
+            // 3 × (15 s + 1 s) = 48 s for plain commands (accepted, as in RedisLockProviderTest), but the acquire
+            // batch with replicaAcks(1, 10 s) may be resent for 3 × (15 s + 10 s + 1 s) = 78 s
+            RedissonClient client = clients.create(server.address(), RedisClients.uniqueName("hf-review"), true,
+                    15_000, 3, 1000);
+            assertThatThrownBy(() -> RedisLockProvider.builder(client).keyPrefix(RedisFixture.keyPrefix("review"))
+                    .replicaAcks(1, Duration.ofSeconds(10)).build().close())
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("60000 ms");
+        }
+    }
+}
