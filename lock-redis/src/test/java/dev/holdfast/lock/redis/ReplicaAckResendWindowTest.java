@@ -32,9 +32,11 @@ class ReplicaAckResendWindowTest {
                 Throwable t = catchThrowable(() -> p.tryAcquire(LockRequest.of("ackwindow-acked")));
                 long tookMs = (System.nanoTime() - start) / 1_000_000;
                 // WAIT 1 1500 answers 0 after 1.5 s, later than the client's 1000 ms timeout, and Redisson still
-                // delivers that answer: the batch's response timeout is timeout + t (2500 ms), not timeout
-                assertThat(t).isInstanceOf(LockBackendException.class)
-                        .hasMessageContaining("acknowledged by 0 of the 1 replicas");
+                // waits for it: the batch's response timeout is timeout + t (2500 ms), not timeout. On a loaded
+                // machine the answer may miss even those 2500 ms, and Redisson's message then names them.
+                assertThat(t).isInstanceOf(LockBackendException.class).satisfiesAnyOf(
+                        e -> assertThat(e).hasMessageContaining("acknowledged by 0 of the 1 replicas"),
+                        e -> assertThat(e).hasMessageContaining("response timeout (2500 ms)"));
                 assertThat(tookMs).as("the acked batch outlived the client's 1000 ms timeout").isGreaterThanOrEqualTo(1400);
             }
         }
