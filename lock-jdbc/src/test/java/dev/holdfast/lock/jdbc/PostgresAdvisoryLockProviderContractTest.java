@@ -10,8 +10,11 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
+import java.util.function.IntSupplier;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 class PostgresAdvisoryLockProviderContractTest extends LockProviderContract {
@@ -74,13 +77,13 @@ class PostgresAdvisoryLockProviderContractTest extends LockProviderContract {
              * drawn), then its connection is cut before the reply is read; the provider's own retry included.
              */
             @Override
-            public boolean loseNextAcquireReply(LockProvider provider) {
+            public Optional<BooleanSupplier> loseNextAcquireReply(LockProvider provider) {
                 Set<Long> ids = sessions.get(provider);
                 if (ids == null) {
                     throw new IllegalArgumentException("not a provider of this fixture: " + provider);
                 }
-                DB.failNext(ids, "pg_try_advisory_lock(?)", TestDb.FaultAction.REPLY_LOST, 2);
-                return true;
+                IntSupplier lost = DB.failNext(ids, "pg_try_advisory_lock(?)", TestDb.FaultAction.REPLY_LOST, 2);
+                return Optional.of(() -> lost.getAsInt() > 0);
             }
 
             @Override

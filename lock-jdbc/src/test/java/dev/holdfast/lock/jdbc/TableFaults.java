@@ -7,8 +7,11 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
+import java.util.function.IntSupplier;
 
 /** Faults of the table-lease provider on any of its databases. */
 final class TableFaults implements Faults {
@@ -75,21 +78,21 @@ final class TableFaults implements Faults {
      * so the fixture says it cannot (the same provider code is exercised on the networked databases).
      */
     @Override
-    public boolean loseNextAcquireReply(LockProvider provider) {
+    public Optional<BooleanSupplier> loseNextAcquireReply(LockProvider provider) {
         String acquireSql = switch (db.kind) {
             case POSTGRES -> "ON CONFLICT (name) DO UPDATE";
             case MARIADB -> "ON DUPLICATE KEY UPDATE";
             case H2 -> null;
         };
         if (acquireSql == null) {
-            return false;
+            return Optional.empty();
         }
         Set<Long> ids = sessions.get(provider);
         if (ids == null) {
             throw new IllegalArgumentException("not a provider of this fixture: " + provider);
         }
-        db.failNext(ids, acquireSql, TestDb.FaultAction.REPLY_LOST, SENDS_PER_ACQUIRE);
-        return true;
+        IntSupplier lost = db.failNext(ids, acquireSql, TestDb.FaultAction.REPLY_LOST, SENDS_PER_ACQUIRE);
+        return Optional.of(() -> lost.getAsInt() > 0);
     }
 
     /** How many times one tryAcquire of the table lease sends its statement when every reply is lost. */

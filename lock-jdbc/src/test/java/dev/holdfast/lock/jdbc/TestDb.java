@@ -60,6 +60,8 @@ final class TestDb implements AfterEachCallback {
         final java.util.function.Predicate<String> sql;
         final FaultAction action;
         final java.util.concurrent.atomic.AtomicInteger remaining;
+        /** How many times the fault really happened (for REPLY_LOST: a statement ran and its reply was lost). */
+        final java.util.concurrent.atomic.AtomicInteger fired = new java.util.concurrent.atomic.AtomicInteger();
         /** The session-id set of the data source whose connections the fault hits; null: every connection. */
         final @org.jspecify.annotations.Nullable Set<Long> scope;
 
@@ -75,9 +77,14 @@ final class TestDb implements AfterEachCallback {
     /**
      * Arms a fault for the next {@code times} executions of prepared statements whose SQL text contains
      * {@code sqlPart} (on connections of this test database); disarmed after the test.
+     *
+     * @return how many times the fault has happened so far (a REPLY_LOST counts once the statement ran and its
+     *         connection was aborted)
      */
-    void failNext(String sqlPart, FaultAction action, int times) {
-        faults.add(new Fault(sql -> sql.contains(sqlPart), action, times, null));
+    java.util.function.IntSupplier failNext(String sqlPart, FaultAction action, int times) {
+        Fault fault = new Fault(sql -> sql.contains(sqlPart), action, times, null);
+        faults.add(fault);
+        return fault.fired::get;
     }
 
     /**
@@ -85,8 +92,10 @@ final class TestDb implements AfterEachCallback {
      * records its sessions in {@code sessionsOf} (the set given to {@link #direct} or {@link #pool}), so other
      * clients of the same database are not hit.
      */
-    void failNext(Set<Long> sessionsOf, String sqlPart, FaultAction action, int times) {
-        faults.add(new Fault(sql -> sql.contains(sqlPart), action, times, sessionsOf));
+    java.util.function.IntSupplier failNext(Set<Long> sessionsOf, String sqlPart, FaultAction action, int times) {
+        Fault fault = new Fault(sql -> sql.contains(sqlPart), action, times, sessionsOf);
+        faults.add(fault);
+        return fault.fired::get;
     }
 
     private TestDb(Kind kind, String url, String user, String password) {
@@ -356,6 +365,7 @@ final class TestDb implements AfterEachCallback {
                 }
                 Fault fault = armed(args != null && args.length > 0 && args[0] instanceof String sql ? sql : preparedSql, ids);
                 if (fault != null && fault.action == FaultAction.SERVER_CANCELS) {
+                    fault.fired.incrementAndGet();
                     cancelledOnServer(raw);
                 }
                 if (fault != null && fault.action == FaultAction.REPLY_LOST) {
@@ -365,6 +375,7 @@ final class TestDb implements AfterEachCallback {
                         throw e.getCause();
                     }
                     raw.abort(Runnable::run);
+                    fault.fired.incrementAndGet();
                     throw new java.sql.SQLNonTransientConnectionException("reply lost (test fault)", "08006");
                 }
             }

@@ -68,7 +68,9 @@ import org.slf4j.LoggerFactory;
  * every write trims older entries and the set expires 60 s after its last write. A hot name released
  * {@code r} times a second costs about {@code r × 60 × 130} bytes (~1 MB at 130 releases/s); idle names
  * cost nothing. {@link Builder#build()} checks that Redisson's resend window, {@code retryAttempts ×
- * (timeout + retry delay)}, stays below those 60 s.
+ * (timeout + retry delay)}, stays below those 60 s; with {@link Builder#replicaAcks replicaAcks(n, t)} it is
+ * {@code retryAttempts × (timeout + t + retry delay)}, since Redisson waits {@code timeout + t} for the reply
+ * of the acknowledged batch before it resends it.
  *
  * <p>Thread-safe. {@link #close()} reports open leases lost and releases them; it shuts down the Redisson
  * client only if {@link Builder#shutdownClientOnClose} was set.
@@ -99,7 +101,8 @@ public final class RedisLockProvider extends AbstractLockProvider implements Loc
 
     private RedisLockProvider(LockRuntime runtime, Builder b, @Nullable RedissonTimings timings) {
         super(runtime, new Backoff(b.backoffMin, b.backoffMax));
-        this.resendPossibleAfterNanos = timings == null ? 0 : timings.timeout().toNanos();
+        // with replicaAcks the acquire goes out as a batch whose response timeout is timeout + ack timeout
+        this.resendPossibleAfterNanos = timings == null ? 0 : timings.responseTimeout().toNanos();
         this.client = b.client;
         this.keys = new RedisKeys(b.keyPrefix);
         this.scripts = new RedisScripts(b.client);
@@ -458,11 +461,18 @@ public final class RedisLockProvider extends AbstractLockProvider implements Loc
          * Builds the provider; it connects lazily, on first use.
          *
          * @throws IllegalArgumentException if the client's resend window, {@code retryAttempts × (timeout +
-         *                                  retry delay)}, is not below the 60 s for which Redis remembers an
+         *                                  retry delay)} (with {@link #replicaAcks}: {@code retryAttempts ×
+         *                                  (timeout + replicaAcks timeout + retry delay)}, as Redisson gives the
+         *                                  acknowledged batch a response timeout of timeout + replicaAcks
+         *                                  timeout), is not below the 60 s for which Redis remembers an
          *                                  owner id that gave a lock up (see {@link RedisLockProvider})
          */
         public RedisLockProvider build() {
             RedissonTimings timings = RedissonTimings.of(client);
+            if (timings != null && replicaAcks > 0) {
+                // acquire and renew go out as a batch with sync(n, t): Redisson waits timeout + t before a resend
+                timings = timings.withAckTimeout(replicaAckTimeout);
+            }
             if (timings == null) {
                 log.info("cannot read the resend settings of {} (not an org.redisson.Redisson): every busy answer "
                         + "is followed by an asynchronous owner-checked cleanup, in case a resent copy grants later",
@@ -472,8 +482,8 @@ public final class RedisLockProvider extends AbstractLockProvider implements Loc
                         + timings.resendWindow().toMillis() + " ms (" + timings + "), which is not less than the "
                         + GONE_MEMORY.toMillis() + " ms for which Redis remembers a released or abandoned owner id: "
                         + "a late copy of an acquire could take the lock again for nobody. Lower the Redisson "
-                        + "timeout, retryAttempts or retry delay so that retryAttempts × (timeout + retry delay) "
-                        + "stays below " + GONE_MEMORY.toMillis() + " ms");
+                        + "timeout, retryAttempts or retry delay (or the replicaAcks timeout) so that retryAttempts × "
+                        + "(timeout + replicaAcks timeout + retry delay) stays below " + GONE_MEMORY.toMillis() + " ms");
             }
             return new RedisLockProvider(runtime(BACKEND), this, timings);
         }

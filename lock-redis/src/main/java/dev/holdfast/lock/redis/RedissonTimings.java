@@ -14,18 +14,37 @@ import org.redisson.config.EqualJitterDelay;
  * timeout (a command without a reply in that time is sent again), the number of resends and the pause
  * before each. Read from the client's effective configuration (whatever the server mode).
  *
- * @param timeout       the response timeout
+ * <p>A batch sent with {@code sync(n, t)} (the provider's replica acknowledgement, {@code WAIT n t}) gets a
+ * longer response timeout from Redisson 4.7: {@code timeout + t} ({@code RedisCommonBatchExecutor}), so it is
+ * resent only after that; {@link #withAckTimeout} gives the timings of such a batch.
+ *
+ * @param timeout       the client's response timeout
  * @param retryAttempts how many times a command may be resent
  * @param retryDelay    the longest pause before a resend
+ * @param ackTimeout    what a replica-acknowledged batch adds to {@code timeout} (zero for plain commands)
  */
-record RedissonTimings(Duration timeout, int retryAttempts, Duration retryDelay) {
+record RedissonTimings(Duration timeout, int retryAttempts, Duration retryDelay, Duration ackTimeout) {
+
+    RedissonTimings(Duration timeout, int retryAttempts, Duration retryDelay) {
+        this(timeout, retryAttempts, retryDelay, Duration.ZERO);
+    }
+
+    /** These timings for a batch sent with {@code sync(n, ackTimeout)}: its response timeout grows by {@code ackTimeout}. */
+    RedissonTimings withAckTimeout(Duration ackTimeout) {
+        return new RedissonTimings(timeout, retryAttempts, retryDelay, ackTimeout);
+    }
+
+    /** How long Redisson waits for the reply before it resends or gives up: {@code timeout + ackTimeout}. */
+    Duration responseTimeout() {
+        return timeout.plus(ackTimeout);
+    }
 
     /**
      * How long after a command was first sent Redisson may still send a copy of it:
-     * {@code retryAttempts × (timeout + retryDelay)}.
+     * {@code retryAttempts × (timeout + ackTimeout + retryDelay)}.
      */
     Duration resendWindow() {
-        return timeout.plus(retryDelay).multipliedBy(retryAttempts);
+        return responseTimeout().plus(retryDelay).multipliedBy(retryAttempts);
     }
 
     /** The timings of {@code client}, or null when they cannot be read (not a {@link Redisson} instance). */
@@ -60,7 +79,8 @@ record RedissonTimings(Duration timeout, int retryAttempts, Duration retryDelay)
 
     @Override
     public String toString() {
-        return "retryAttempts " + retryAttempts + " × (timeout " + timeout.toMillis() + " ms + retry delay up to "
-                + retryDelay.toMillis() + " ms) = " + resendWindow().toMillis() + " ms";
+        String ack = ackTimeout.isZero() ? "" : " + replica ack timeout " + ackTimeout.toMillis() + " ms";
+        return "retryAttempts " + retryAttempts + " × (timeout " + timeout.toMillis() + " ms" + ack
+                + " + retry delay up to " + retryDelay.toMillis() + " ms) = " + resendWindow().toMillis() + " ms";
     }
 }

@@ -66,7 +66,8 @@
  *
  * <h2>Resent commands and interrupts</h2>
  * Redisson resends a command whose reply does not come within its {@code timeout} (up to
- * {@code retryAttempts} times), and the server runs every copy it receives; the caller sees the last
+ * {@code retryAttempts} times; with {@code replicaAcks(n, t)} acquire and renew go out as a batch whose
+ * reply Redisson awaits for {@code timeout + t}), and the server runs every copy it receives; the caller sees the last
  * copy's reply (or, depending on timing, an earlier copy's). Every owner id is unique to one acquire attempt, and the scripts are written for that:
  * <ul>
  *   <li>Acquire is idempotent per owner: a copy that finds the lock held by its own owner id returns that
@@ -81,7 +82,8 @@
  *       failed without an answer (timeout, connection lost) sends the same script without waiting and
  *       throws {@link dev.holdfast.lock.LockBackendException}. If that script cannot reach Redis either,
  *       a grant made meanwhile stays until its lease time passes.</li>
- *   <li>A busy answer that took longer than the client's {@code timeout} may come from one copy of a
+ *   <li>A busy answer that took longer than the client's {@code timeout} ({@code timeout + t} with
+ *       {@code replicaAcks(n, t)}) may come from one copy of a
  *       resent acquire while another copy is still on its way; if the holder releases in between, that copy
  *       would grant to an owner id nobody holds a lease for. Such an attempt therefore also sends the
  *       abandon script, without waiting for it (the busy answer is not delayed); a busy answer within the
@@ -93,7 +95,8 @@
  * first trims the entries older than that, and the key expires 60 s after its last write), so its size is
  * the name's release rate times 60 s: about 130 bytes per entry with typical owner ids, e.g. ~1 MB for a
  * name released 130 times a second. The 60 s must outlast Redisson's whole resend window
- * ({@code retryAttempts × (timeout + retry delay)}): {@code build()} refuses a client where it does not.
+ * ({@code retryAttempts × (timeout + retry delay)}, or {@code retryAttempts × (timeout + t + retry delay)}
+ * with {@code replicaAcks(n, t)}): {@code build()} refuses a client where it does not.
  *
  * <h2>Waiting</h2>
  * Busy waiters subscribe to the name's release channel (one Redis subscription per name per provider,

@@ -8,6 +8,8 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.redisson.client.NettyHook;
@@ -17,7 +19,9 @@ import org.redisson.client.NettyHook;
  * of each of the client's channels lets the next acquire command (EVALSHA of acquire.lua, or EVAL of its
  * source) reach the server, then, when the server's reply arrives, discards it and closes the connection.
  * The server has run the script; the client never learns its answer (a connection cut right after the
- * server executed the command).
+ * server executed the command). A {@code -NOSCRIPT} error (the EVALSHA found an empty script cache and ran
+ * nothing) is never dropped: it goes through, and the reply of the EVAL that Redisson sends next, which
+ * runs the script, is lost instead.
  */
 final class AcquireReplyDropper implements NettyHook {
 
@@ -25,6 +29,7 @@ final class AcquireReplyDropper implements NettyHook {
 
     private final AtomicBoolean armed = new AtomicBoolean();
     private final AtomicInteger dropped = new AtomicInteger();
+    private final List<String> droppedReplies = new CopyOnWriteArrayList<>();
 
     /** Loses the reply to the next acquire this client sends. */
     void arm() {
@@ -34,6 +39,11 @@ final class AcquireReplyDropper implements NettyHook {
     /** How many replies were lost so far. */
     int dropped() {
         return dropped.get();
+    }
+
+    /** The first line of each reply lost so far (RESP: {@code :token}, {@code _} or {@code $-1} for nil, ...). */
+    List<String> droppedReplies() {
+        return List.copyOf(droppedReplies);
     }
 
     @Override
@@ -57,6 +67,14 @@ final class AcquireReplyDropper implements NettyHook {
             public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
                 if (dropNextReply) {
                     dropNextReply = false;
+                    if (isNoScript(msg)) {
+                        // the EVALSHA did not run the script (empty script cache): let the error through so
+                        // Redisson sends the source (EVAL), and lose the reply of that command instead
+                        armed.set(true);
+                        super.channelRead(ctx, msg);
+                        return;
+                    }
+                    droppedReplies.add(firstLine(msg));
                     ReferenceCountUtil.release(msg);
                     dropped.incrementAndGet();
                     ctx.close();
@@ -65,6 +83,19 @@ final class AcquireReplyDropper implements NettyHook {
                 super.channelRead(ctx, msg);
             }
         });
+    }
+
+    private static boolean isNoScript(Object msg) {
+        return msg instanceof ByteBuf buf && firstLine(buf).startsWith("-NOSCRIPT");
+    }
+
+    private static String firstLine(Object msg) {
+        if (!(msg instanceof ByteBuf buf)) {
+            return String.valueOf(msg);
+        }
+        String text = buf.toString(buf.readerIndex(), Math.min(buf.readableBytes(), 200), StandardCharsets.US_ASCII);
+        int eol = text.indexOf('\r');
+        return eol < 0 ? text : text.substring(0, eol);
     }
 
     private static boolean isAcquire(ByteBuf buf) {

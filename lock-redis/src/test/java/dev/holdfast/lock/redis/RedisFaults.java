@@ -6,7 +6,9 @@ import dev.holdfast.lock.testkit.fixtures.RedisServerProcess;
 import dev.holdfast.lock.testkit.fixtures.RespClient;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
 import org.redisson.api.RedissonClient;
 
 /**
@@ -84,16 +86,18 @@ final class RedisFaults implements Faults {
 
     /**
      * The provider's next acquire script reaches the server and runs; its reply is discarded at the
-     * client's socket and that connection closed (see {@link AcquireReplyDropper}).
+     * client's socket and that connection closed (see {@link AcquireReplyDropper}). Fired once the dropper
+     * has lost a reply of a command that ran the script (never a NOSCRIPT error).
      */
     @Override
-    public boolean loseNextAcquireReply(LockProvider provider) {
+    public Optional<BooleanSupplier> loseNextAcquireReply(LockProvider provider) {
         AcquireReplyDropper dropper = replyDroppers.get(provider);
         if (dropper == null) {
             throw new IllegalArgumentException("not a provider of this test: " + provider);
         }
+        int before = dropper.dropped();
         dropper.arm();
-        return true;
+        return Optional.of(() -> dropper.dropped() > before);
     }
 
     @Override

@@ -1,6 +1,8 @@
 package dev.holdfast.lock.testkit;
 
 import dev.holdfast.lock.LockProvider;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
 
 /**
  * The faults a backend's test supplies to {@link LockProviderContract}. Every backend implements all of
@@ -45,11 +47,16 @@ public interface Faults {
      * server ran the command, a pause longer than the client's timeout), so the client cannot tell whether it
      * was granted. The contract then requires that no lock is left behind unless the acquire returned a
      * lease. Every fixture of a backend reached over a network implements this; only an in-process backend
-     * (nothing to lose) returns {@code false}. The default throws, so a fixture that forgot fails the case
-     * instead of skipping it.
+     * (nothing to lose) returns an empty {@code Optional}. The default throws, so a fixture that forgot fails
+     * the case instead of skipping it.
+     *
+     * @return empty for an in-process backend; otherwise a check, asked once the acquire has returned or
+     *         thrown, that answers whether a reply of that acquire really was lost (the command ran on the
+     *         backend and its answer never reached the client). The contract fails the case when it answers
+     *         {@code false}: a fault that did not fire tests nothing.
      */
-    default boolean loseNextAcquireReply(LockProvider provider) {
+    default Optional<BooleanSupplier> loseNextAcquireReply(LockProvider provider) {
         throw new UnsupportedOperationException(getClass().getSimpleName()
-                + " must implement loseNextAcquireReply (return false only for an in-process backend)");
+                + " must implement loseNextAcquireReply (return Optional.empty() only for an in-process backend)");
     }
 }

@@ -34,6 +34,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -746,7 +747,9 @@ public abstract class LockProviderContract {
     void anAcquireWhoseReplyIsLostLeavesNoLockBehind() {
         String name = uniqueName();
         LockProvider a = client();
-        if (!faults().loseNextAcquireReply(a)) {
+        Faults faults = faults();
+        Optional<BooleanSupplier> lost = faults.loseNextAcquireReply(a);
+        if (lost.isEmpty()) {
             return; // an in-process backend: there is no reply to lose (see Faults#loseNextAcquireReply)
         }
         Optional<Lease> got;
@@ -755,6 +758,10 @@ public abstract class LockProviderContract {
         } catch (LockBackendException | LockInterruptedException e) {
             got = Optional.empty();
         }
+        assertThat(lost.get().getAsBoolean())
+                .as("%s (faults %s): loseNextAcquireReply did not fire, the acquire's reply was not lost, so this "
+                        + "case checked nothing", getClass().getSimpleName(), faults.getClass().getSimpleName())
+                .isTrue();
         got.ifPresent(l -> assertThat(l.release()).isTrue());
         assertFreeSoon(name, PATIENCE);
     }

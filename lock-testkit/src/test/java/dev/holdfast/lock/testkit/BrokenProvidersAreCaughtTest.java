@@ -2,6 +2,7 @@ package dev.holdfast.lock.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectMethod;
 
 import dev.holdfast.lock.testkit.broken.DeadlineFromRequestStartContract;
 import dev.holdfast.lock.testkit.broken.DownLooksBusyContract;
@@ -13,6 +14,7 @@ import dev.holdfast.lock.testkit.broken.RepeatsTokensModel;
 import dev.holdfast.lock.testkit.broken.StaleLeaseReleasesModel;
 import dev.holdfast.lock.testkit.broken.NeverReportsLossContract;
 import dev.holdfast.lock.testkit.broken.RepeatsTokensContract;
+import dev.holdfast.lock.testkit.broken.SilentReplyLossContract;
 import dev.holdfast.lock.testkit.broken.StaleLeaseReleasesContract;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -69,6 +71,23 @@ class BrokenProvidersAreCaughtTest {
             pool.shutdownNow();
         }
         assertThat(EXPECTED).hasSize(7);
+    }
+
+    /**
+     * A fixture whose reply-loss hook does nothing must not let the lost-reply case pass: the case checks
+     * that the fault fired (here it cannot have: the backend is correct and nothing was lost).
+     */
+    @Test
+    void theLostReplyCaseFailsAFixtureWhoseFaultNeverFires() {
+        EngineExecutionResults results = EngineTestKit.engine("junit-jupiter")
+                .selectors(selectMethod(SilentReplyLossContract.class, "anAcquireWhoseReplyIsLostLeavesNoLockBehind"))
+                .execute();
+        assertThat(results.testEvents().started().count()).isEqualTo(1);
+        assertThat(results.testEvents().failed().stream().map(e -> e.getPayload(
+                org.junit.platform.engine.TestExecutionResult.class).flatMap(r -> r.getThrowable())
+                .map(Throwable::getMessage).orElse("")).toList())
+                .as("the lost-reply case fails SilentReplyLossContract, naming it")
+                .singleElement().asString().contains("SilentReplyLossContract").contains("did not fire");
     }
 
     @Test

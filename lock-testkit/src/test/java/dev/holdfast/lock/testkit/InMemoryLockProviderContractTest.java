@@ -2,6 +2,8 @@ package dev.holdfast.lock.testkit;
 
 import dev.holdfast.lock.InMemoryLockProvider;
 import dev.holdfast.lock.LockProvider;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
 
 /** The whole contract against the reference provider: providers sharing one store act as processes. */
 class InMemoryLockProviderContractTest extends LockProviderContract {
@@ -55,8 +57,8 @@ class InMemoryLockProviderContractTest extends LockProviderContract {
         }
 
         @Override
-        public boolean loseNextAcquireReply(LockProvider provider) {
-            return false; // in-process: an acquire has no reply that could be lost
+        public Optional<BooleanSupplier> loseNextAcquireReply(LockProvider provider) {
+            return Optional.empty(); // in-process: an acquire has no reply that could be lost
         }
     }
 }

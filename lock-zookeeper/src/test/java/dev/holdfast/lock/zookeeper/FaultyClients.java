@@ -7,7 +7,9 @@ import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.lang.reflect.Proxy;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.api.CreateBuilder;
@@ -31,19 +33,50 @@ final class FaultyClients {
      * unfilled (in a real loss no reply, hence no Stat, ever arrives).
      */
     static CuratorFramework losingCreateReplies(CuratorFramework real, AtomicInteger losses) {
+        return losingCreateReplies(real, losses, new CopyOnWriteArrayList<>());
+    }
+
+    /**
+     * {@link #losingCreateReplies(CuratorFramework, AtomicInteger)} that also adds each create it arms to
+     * {@code armed}, for {@link #repliesLost}.
+     */
+    static CuratorFramework losingCreateReplies(CuratorFramework real, AtomicInteger losses, List<Object> armed) {
         InvocationHandler handler = (proxy, method, args) -> {
             Object result = invoke(method, real, args);
             if (method.getName().equals("create") && method.getParameterCount() == 0
                     && losses.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
-                Field fail = result.getClass().getDeclaredField("failNextCreateForTesting");
-                fail.setAccessible(true);
-                fail.setBoolean(result, true);
+                failNextCreate(result).setBoolean(result, true);
+                armed.add(result);
                 return losingTheStat((CreateBuilder) result);
             }
             return result;
         };
         return (CuratorFramework) Proxy.newProxyInstance(FaultyClients.class.getClassLoader(),
                 new Class<?>[] {CuratorFramework.class}, handler);
+    }
+
+    /**
+     * How many of the {@code armed} creates really lost their reply: Curator clears the test switch only in
+     * its foreground create, right after the server created the node, where it throws the ConnectionLoss.
+     */
+    static int repliesLost(List<Object> armed) {
+        int lost = 0;
+        for (Object builder : armed) {
+            try {
+                if (!failNextCreate(builder).getBoolean(builder)) {
+                    lost++;
+                }
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        return lost;
+    }
+
+    private static Field failNextCreate(Object createBuilder) throws NoSuchFieldException {
+        Field fail = createBuilder.getClass().getDeclaredField("failNextCreateForTesting");
+        fail.setAccessible(true);
+        return fail;
     }
 
     private static CreateBuilder losingTheStat(CreateBuilder real) {

@@ -5,7 +5,8 @@ import dev.holdfast.lock.testkit.Faults;
 import dev.holdfast.lock.testkit.fixtures.ZookeeperFixture;
 import java.util.Collection;
 import java.util.List;
-import java.util.function.Consumer;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.curator.framework.CuratorFramework;
@@ -21,7 +22,7 @@ final class ZookeeperFaults implements Faults {
     private final Function<LockProvider, CuratorFramework> clientOf;
     private final Supplier<LockProvider> unreachable;
     private final Supplier<Collection<CuratorFramework>> allClients;
-    private final Consumer<LockProvider> loseNextCreateReply;
+    private final Function<LockProvider, BooleanSupplier> loseNextCreateReply;
 
     /**
      * @param zk          the ensemble
@@ -31,11 +32,13 @@ final class ZookeeperFaults implements Faults {
      * @param unreachable makes a provider whose client points at a port where nothing listens
      * @param allClients  the clients of the test's providers (for a restart of an ensemble not run here)
      * @param loseNextCreateReply makes the next create of a provider of the test lose its reply (the server
-     *                    creates the node, the client hears a connection loss; see {@link FaultyClients})
+     *                    creates the node, the client hears a connection loss; see {@link FaultyClients}) and
+     *                    returns whether that loss has happened
      */
     ZookeeperFaults(ZookeeperFixture zk, CuratorFramework admin, String basePath,
                     Function<LockProvider, CuratorFramework> clientOf, Supplier<LockProvider> unreachable,
-                    Supplier<Collection<CuratorFramework>> allClients, Consumer<LockProvider> loseNextCreateReply) {
+                    Supplier<Collection<CuratorFramework>> allClients,
+                    Function<LockProvider, BooleanSupplier> loseNextCreateReply) {
         this.zk = zk;
         this.admin = admin;
         this.basePath = basePath;
@@ -50,9 +53,8 @@ final class ZookeeperFaults implements Faults {
      * connection loss right after the server ran it); Curator's protected-mode retry then looks for the node.
      */
     @Override
-    public boolean loseNextAcquireReply(LockProvider provider) {
-        loseNextCreateReply.accept(provider);
-        return true;
+    public Optional<BooleanSupplier> loseNextAcquireReply(LockProvider provider) {
+        return Optional.of(loseNextCreateReply.apply(provider));
     }
 
     /** Deletes the holder's node, as its session timing out would; its client is not told. */

@@ -7,6 +7,7 @@ import dev.holdfast.lock.testkit.fixtures.ZookeeperFixture;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.curator.framework.CuratorFramework;
 import org.junit.jupiter.api.AfterAll;
@@ -23,6 +24,8 @@ class ZookeeperLockProviderContractTest extends LockProviderContract {
     private final Map<LockProvider, CuratorFramework> providers = new ConcurrentHashMap<>();
     /** Per provider: how many of its next creates lose their reply (see {@link FaultyClients}). */
     private final Map<LockProvider, AtomicInteger> replyLosses = new ConcurrentHashMap<>();
+    /** Per provider: the creates armed to lose their reply (see {@link FaultyClients#repliesLost}). */
+    private final Map<LockProvider, List<Object>> armedCreates = new ConcurrentHashMap<>();
 
     @BeforeAll
     static void startServer() {
@@ -45,6 +48,7 @@ class ZookeeperLockProviderContractTest extends LockProviderContract {
         });
         providers.clear();
         replyLosses.clear();
+        armedCreates.clear();
     }
 
     private LockProvider track(CuratorFramework client) {
@@ -54,10 +58,12 @@ class ZookeeperLockProviderContractTest extends LockProviderContract {
     /** A provider on {@code client} whose creates can be made to lose their reply; tokens above {@code floor}. */
     private LockProvider track(CuratorFramework client, long floor) {
         AtomicInteger losses = new AtomicInteger();
-        ZookeeperLockProvider provider = ZookeeperLockProvider
-                .builder(FaultyClients.losingCreateReplies(client, losses)).basePath(BASE).tokensAbove(floor).build();
+        List<Object> armed = new CopyOnWriteArrayList<>();
+        ZookeeperLockProvider provider = ZookeeperLockProvider.builder(FaultyClients.losingCreateReplies(client, losses, armed))
+                .basePath(BASE).tokensAbove(floor).build();
         providers.put(provider, client);
         replyLosses.put(provider, losses);
+        armedCreates.put(provider, armed);
         return provider;
     }
 
@@ -75,6 +81,11 @@ class ZookeeperLockProviderContractTest extends LockProviderContract {
     protected Faults faults() {
         return new ZookeeperFaults(zk, admin, BASE, providers::get, () -> track(clients.unreachable()),
                 () -> List.copyOf(providers.values()),
-                provider -> replyLosses.get(provider).incrementAndGet());
+                provider -> {
+                    List<Object> armed = armedCreates.get(provider);
+                    int lostBefore = FaultyClients.repliesLost(armed);
+                    replyLosses.get(provider).incrementAndGet();
+                    return () -> FaultyClients.repliesLost(armed) > lostBefore;
+                });
     }
 }

@@ -7,6 +7,7 @@ import dev.holdfast.lock.testkit.fixtures.ZookeeperFixture;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.AfterTry;
@@ -22,6 +23,7 @@ class ZookeeperLockProviderProperties extends LockProviderProperties {
     private static CuratorFramework admin;
     private static final Map<LockProvider, CuratorFramework> providers = new ConcurrentHashMap<>();
     private static final Map<LockProvider, AtomicInteger> replyLosses = new ConcurrentHashMap<>();
+    private static final Map<LockProvider, List<Object>> armedCreates = new ConcurrentHashMap<>();
 
     @BeforeContainer
     static void startServer() {
@@ -44,14 +46,17 @@ class ZookeeperLockProviderProperties extends LockProviderProperties {
         });
         providers.clear();
         replyLosses.clear();
+        armedCreates.clear();
     }
 
     private static LockProvider track(CuratorFramework client) {
         AtomicInteger losses = new AtomicInteger();
+        List<Object> armed = new CopyOnWriteArrayList<>();
         ZookeeperLockProvider provider = ZookeeperLockProvider
-                .builder(FaultyClients.losingCreateReplies(client, losses)).basePath(BASE).build();
+                .builder(FaultyClients.losingCreateReplies(client, losses, armed)).basePath(BASE).build();
         providers.put(provider, client);
         replyLosses.put(provider, losses);
+        armedCreates.put(provider, armed);
         return provider;
     }
 
@@ -64,6 +69,11 @@ class ZookeeperLockProviderProperties extends LockProviderProperties {
     protected Faults faults() {
         return new ZookeeperFaults(zk, admin, BASE, providers::get, () -> track(clients.unreachable()),
                 () -> List.copyOf(providers.values()),
-                provider -> replyLosses.get(provider).incrementAndGet());
+                provider -> {
+                    List<Object> armed = armedCreates.get(provider);
+                    int lostBefore = FaultyClients.repliesLost(armed);
+                    replyLosses.get(provider).incrementAndGet();
+                    return () -> FaultyClients.repliesLost(armed) > lostBefore;
+                });
     }
 }

@@ -3,6 +3,8 @@ package dev.holdfast.lock.testkit.broken;
 import dev.holdfast.lock.InMemoryLockProvider;
 import dev.holdfast.lock.LockProvider;
 import dev.holdfast.lock.testkit.Faults;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
 
 /** The in-memory store's faults, for broken providers built on it. */
 final class BrokenFaults implements Faults {
@@ -37,7 +39,7 @@ final class BrokenFaults implements Faults {
     }
 
     @Override
-    public boolean loseNextAcquireReply(LockProvider provider) {
-        return false; // in-process: an acquire has no reply that could be lost
+    public Optional<BooleanSupplier> loseNextAcquireReply(LockProvider provider) {
+        return Optional.empty(); // in-process: an acquire has no reply that could be lost
     }
 }
