@@ -41,6 +41,15 @@ final class Jdbc {
     }
 
     /** Checks a table or sequence name from configuration (it is written into SQL, so only plain identifiers). */
+    /** The advisory-lock namespace mixed into every key's hash: not null, at most 200 characters. */
+    static String namespace(String namespace) {
+        java.util.Objects.requireNonNull(namespace, "namespace");
+        if (namespace.length() > 200) {
+            throw new IllegalArgumentException("namespace must be at most 200 characters, was " + namespace.length());
+        }
+        return namespace;
+    }
+
     static String identifier(String what, String value) {
         if (value == null || !IDENTIFIER.matcher(value).matches()) {
             throw new IllegalArgumentException(what + " must be a plain SQL identifier ([A-Za-z_][A-Za-z0-9_]*, "

@@ -226,11 +226,7 @@ public final class PostgresAdvisoryLockProvider extends AbstractLockProvider imp
          * {@code "holdfast"}); at most 200 characters.
          */
         public Builder namespace(String namespace) {
-            requireNonNull(namespace, "namespace");
-            if (namespace.length() > 200) {
-                throw new IllegalArgumentException("namespace must be at most 200 characters, was " + namespace.length());
-            }
-            this.namespace = namespace;
+            this.namespace = Jdbc.namespace(namespace);
             return this;
         }
 
