@@ -61,7 +61,12 @@ import org.jspecify.annotations.Nullable;
  * connection's round trips; use the table-lease provider or several providers if that is too little. The
  * provider keeps up to two connections of a pool for its lifetime (size the pool for them). PostgreSQL
  * scans a session's held locks at every transaction end, so each statement on a connection holding N
- * locks costs O(N) on the server (about 30 us per 1,000 held locks here).
+ * locks costs O(N) on the server (about 30 us per 1,000 held locks here). Every held advisory lock also
+ * takes a slot of the server's shared lock table, which all sessions of the server share and which holds
+ * about {@code max_locks_per_transaction × (max_connections + max_prepared_transactions)} entries (6,400 with
+ * the defaults, plus some slack): past it, an acquire fails with {@code LockBackendException} ("out of shared
+ * memory") and held locks are unaffected. Raise {@code max_locks_per_transaction} for more locks held at once
+ * across the server.
  */
 public final class PostgresAdvisoryLockProvider extends AbstractLockProvider implements LockInspector {
 
