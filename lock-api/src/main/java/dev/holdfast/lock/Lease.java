@@ -107,13 +107,9 @@ public interface Lease extends AutoCloseable {
      * Releases the lock if this lease still owns it; idempotent and callable from any thread. If the
      * request had a {@code minHold}, the lock stays taken until {@code acquiredAt + minHold} (or until the
      * time set by {@link #extend(Duration, Duration)}). Works from an interrupted thread: the backend call
-     * runs with the interrupt flag cleared, and the flag is set again afterwards. Never waits behind a
-     * renewal in progress: the lease is then released at once and the backend release follows, off the
-     * caller's thread, as soon as the renewal returns (owner-checked, so it never frees another owner's
-     * lock).
+     * runs with the interrupt flag cleared, and the flag is set again afterwards.
      *
-     * @return {@code true} if this call gave up a held lock (also when the backend release was deferred
-     *         behind a renewal in progress, which cannot tell whether the backend still owned it); {@code false} if the lease was already
+     * @return {@code true} if this call gave up a held lock; {@code false} if the lease was already
      *         released or lost (the lock is then left untouched: it may be someone else's now), or if the
      *         backend says it had already dropped this lease — the lease is then reported lost
      *         ({@link LossReason#REFUSED}) to its {@link #onLost} listeners, where the backend can tell
@@ -128,10 +124,9 @@ public interface Lease extends AutoCloseable {
 
     /**
      * Registers a listener that runs exactly once if this lease is lost, on the thread that detects the
-     * loss — usually the provider's timekeeper thread at the local deadline (which never waits for the
-     * backend), a renewal thread, or a caller of {@link #isHeld()}, {@link #extend} or {@link #release()}
-     * — or at once on this thread if the lease is already lost. {@code isHeld()} may turn false a moment
-     * before the listeners have run. It never runs after a normal release. Listeners
+     * loss — usually the provider's renewal thread, or a caller of {@link #isHeld()}, {@link #extend} or
+     * {@link #release()} — or at once on this thread if the lease is already lost. {@code isHeld()} may
+     * turn false a moment before the listeners have run. It never runs after a normal release. Listeners
      * must be quick; their exceptions are logged and do not affect other listeners.
      */
     void onLost(Consumer<? super LockLostException> listener);

@@ -14,7 +14,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
@@ -26,36 +25,20 @@ import org.slf4j.LoggerFactory;
  * checked operations — {@link #renewOnBackend}, {@link #releaseOnBackend} and, through its provider,
  * acquisition — and calls {@link #markLost} when its connection or session ends.
  *
- * <p>States: HELD → RELEASED (by the owner) or HELD → LOST (refused renewal, renewal failing or still
- * unanswered at the deadline, deadline passed, connection lost, provider closed). Both are final: nothing
- * ever makes a lease held again. Two locks per lease: a short <em>state lock</em> (its monitor) for state
- * changes, never held across I/O, and a <em>backend lock</em> under which backend calls of one lease
- * (renew, extend, release) run one at a time. Nothing that declares a loss waits for the backend lock.
+ * <p>States: HELD → RELEASED (by the owner) or HELD → LOST (refused renewal, renewal failing until the
+ * deadline, deadline passed, connection lost, provider closed). Both are final. Backend calls of one
+ * lease (renew, extend, release) never overlap; they run under one lock per lease.
  *
  * <p>Timing: the local deadline is the backend's start reading (monotonic clock, the
  * {@code requestStartNanos} the backend passes) + lease time − {@link LockRuntime#safetyMarginNanos safety
  * margin}. That reading is taken just before the call that granted the lock was sent or, for a backend
  * that queues waiters and learns of its grant from a later read (ZooKeeper), just before that confirming
  * read; not at the start of the whole request, which may lie a queue wait earlier. Each successful
- * renewal moves it to the renewal's start + lease time − margin. With auto-renew, renewal runs at a third of
+ * renewal moves it to the renewal's start + lease time − margin. With auto-renew, renewal runs on the provider's scheduler at a third of
  * the lease time, or at half the time left before the deadline if that is sooner (a grant that arrived
- * late); a renewal that fails (backend unreachable) is retried every tenth of the lease time (at most every
- * second) until the deadline. A refused renewal loses the lease at once.
- *
- * <p>Threads (see {@link LockRuntime}): the deadline is kept by the provider's <b>timekeeper</b> thread,
- * which only changes state and runs callbacks, so at the deadline {@code isHeld()} turns false and the
- * {@link #onLost onLost} listeners run within milliseconds, whatever the backend is doing: a renewal
- * still hanging on the backend then loses the lease with {@link LossReason#RENEWAL_FAILED}, a renewal
- * that failed until then too, and an idle lease with {@link LossReason#EXPIRED}. Renewals run on the
- * provider's small pool of <b>worker</b> threads, at most one at a time per lease, so a hung renewal holds
- * one worker and other leases keep being renewed. A renewal that answers after the deadline (or after the
- * lease was released or lost) changes nothing on this side: the lease stays lost and an owner-checked
- * release frees what the late renewal kept on the backend.
- *
- * <p>{@link #release()} and the provider's {@code close()} never wait behind a backend call in progress
- * (a hanging renewal): the lease is marked released (or lost) at once and the owner-checked backend
- * release runs on a worker thread after that call returns, never concurrently with it. Only
- * {@link #extend} waits for a backend call in progress of its own lease.
+ * late); a renewal that fails (backend unreachable) is retried every tenth of the lease time
+ * (at most every second) until the deadline, and the lease is lost with {@link LossReason#RENEWAL_FAILED}
+ * if none succeeds by then. A refused renewal loses the lease at once.
  *
  * <p>Releases (also the clean-up after a loss) run with the thread's interrupt flag cleared and restored
  * afterwards, so an interrupted caller still frees the lock on the backend.
@@ -72,9 +55,6 @@ public abstract class AbstractLease implements Lease {
 
     private enum State { HELD, RELEASED, LOST }
 
-    /** A backend release still owed: honouring minHold (release by the owner, provider closed) or not. */
-    private enum PendingRelease { KEEP_MIN_HOLD, NOW }
-
     protected final LockRuntime runtime;
     private final LockRequest request;
     private final long token;
@@ -88,8 +68,7 @@ public abstract class AbstractLease implements Lease {
     // guarded by "this"
     private State state = State.HELD;
     private final List<Consumer<? super LockLostException>> listeners = new ArrayList<>();
-    private @Nullable ScheduledFuture<?> renewalTimer;
-    private @Nullable ScheduledFuture<?> deadlineTimer;
+    private @Nullable ScheduledFuture<?> timer;
     private @Nullable LockLostException lost;
 
     private volatile State observedState = State.HELD;
@@ -97,8 +76,6 @@ public abstract class AbstractLease implements Lease {
     private volatile long deadlineNanos;
     private volatile long holdUntilNanos;
     private volatile @Nullable RuntimeException lastRenewalError;
-    private volatile boolean renewing;
-    private final AtomicReference<@Nullable PendingRelease> pendingRelease = new AtomicReference<>();
 
     /**
      * @param runtime           the provider's runtime
@@ -265,39 +242,26 @@ public abstract class AbstractLease implements Lease {
             }
             checkHeld();
         } finally {
-            unlockBackend();
+            backendLock.unlock();
         }
     }
 
-    /**
-     * {@inheritDoc}
-     *
-     * <p>Never waits behind a renewal: if a renewal (or another thread's {@code extend}) is talking to the
-     * backend at that moment, the lease is marked released at once ({@code isHeld()} false, {@code true}
-     * returned) and the owner-checked backend release runs on a worker thread as soon as that call returns
-     * (backend calls of one lease never overlap); a failure of that deferred release is logged, and the
-     * backend frees the lock when its lease time ends.
-     */
     @Override
     public final boolean release() {
-        if (!isHeld()) {
-            return false;
-        }
-        synchronized (this) {
-            if (state != State.HELD) {
+        backendLock.lock();
+        try {
+            if (!isHeld()) {
                 return false;
             }
-            setState(State.RELEASED);
-            cancelTimers();
-        }
-        if (!backendLock.tryLock()) {
-            requestRelease(PendingRelease.KEEP_MIN_HOLD, false);
-            finish();
-            runtime.emit(LockEvent.Type.RELEASED, name(), token, heldFor(), null);
-            return true;
-        }
-        try {
-            Duration keepFor = minHoldLeft();
+            synchronized (this) {
+                if (state != State.HELD) {
+                    return false;
+                }
+                setState(State.RELEASED);
+                cancelTimer();
+            }
+            long keep = holdUntilNanos - runtime.ticker().nanoTime();
+            Duration keepFor = keep > 0 ? Duration.ofNanos(keep) : Duration.ZERO;
             boolean owned = true;
             try {
                 owned = Interrupts.uninterrupted(() -> releaseIfOwned(keepFor));
@@ -313,7 +277,7 @@ public abstract class AbstractLease implements Lease {
             }
             return owned;
         } finally {
-            unlockBackend();
+            backendLock.unlock();
         }
     }
 
@@ -345,9 +309,8 @@ public abstract class AbstractLease implements Lease {
     /**
      * Marks this lease lost (once; later calls do nothing): stops renewal, runs the listeners on this
      * thread, and for reasons where the backend may still record this lease (expiry, failed renewal,
-     * provider closed) makes a best-effort owner-checked release. Never waits for the backend or for a
-     * backend call of this lease in progress: the release runs on a worker thread (on this thread when the
-     * provider closes and no backend call is in progress), after any call in progress has returned.
+     * provider closed) makes a best-effort owner-checked release (on the scheduler thread, except when
+     * the provider closes). Never blocks on the backend for the other reasons.
      */
     protected final void markLost(LossReason reason, @Nullable Throwable cause) {
         LockLostException exception;
@@ -359,19 +322,21 @@ public abstract class AbstractLease implements Lease {
             exception = new LockLostException(name(), token, reason, cause);
             lost = exception;
             setState(State.LOST);
-            cancelTimers();
+            cancelTimer();
             toRun = List.copyOf(listeners);
             listeners.clear();
         }
         finish();
         if (reason == LossReason.PROVIDER_CLOSED) {
             log.info("{}", exception.getMessage());
-            requestRelease(PendingRelease.KEEP_MIN_HOLD, true);
+            cleanUpAfterLoss(reason);
         } else {
             log.warn("{}", exception.getMessage());
             if (reason == LossReason.EXPIRED || reason == LossReason.RENEWAL_FAILED) {
                 // the backend may still record this lease: free it, off the caller's thread
-                requestRelease(PendingRelease.NOW, false);
+                if (runtime.schedule(() -> cleanUpAfterLoss(reason), 0) == null) {
+                    cleanUpAfterLoss(reason);
+                }
             }
         }
         runtime.emit(LockEvent.Type.LOST, name(), token, heldFor(), exception);
@@ -398,14 +363,11 @@ public abstract class AbstractLease implements Lease {
         }
     }
 
-    /** Called by the provider right after the grant: tracks the lease and starts its timers. */
+    /** Called by the provider right after the grant: tracks the lease and starts its timer. */
     final void start() {
         runtime.track(this);
         synchronized (this) {
-            scheduleDeadline();
-            if (request.autoRenew()) {
-                scheduleRenewal();
-            }
+            scheduleNext();
         }
     }
 
@@ -454,72 +416,44 @@ public abstract class AbstractLease implements Lease {
         }
     }
 
-    /** Called by the provider when it closes; never waits for a backend call of this lease in progress. */
+    /** Called by the provider when it closes. */
     final void loseOnClose() {
-        markLost(LossReason.PROVIDER_CLOSED, null);
-    }
-
-    /**
-     * Asks for the one owner-checked backend release this lease still owes (after a release that found a
-     * backend call in progress, or after a loss). It runs as soon as no backend call of this lease is in
-     * progress: on this thread if {@code here} and the backend is free now, else on a worker thread, or on
-     * the thread whose backend call is in progress when that call returns.
-     */
-    private void requestRelease(PendingRelease mode, boolean here) {
-        pendingRelease.compareAndSet(null, mode);
-        if (here || runtime.schedule(this::drainPendingRelease, 0) == null) {
-            drainPendingRelease();
+        backendLock.lock();
+        try {
+            markLost(LossReason.PROVIDER_CLOSED, null);
+        } finally {
+            backendLock.unlock();
         }
     }
 
-    /** Runs the pending release if the backend lock is free; whoever holds it runs it on unlock. */
-    private void drainPendingRelease() {
-        while (pendingRelease.get() != null && !backendLock.isHeldByCurrentThread() && backendLock.tryLock()) {
-            try {
-                PendingRelease mode = pendingRelease.getAndSet(null);
-                if (mode != null) {
-                    releaseQuietly(mode);
-                }
-            } finally {
-                backendLock.unlock();
-            }
+    private void cleanUpAfterLoss(LossReason reason) {
+        backendLock.lock();
+        try {
+            releaseLostLease(reason);
+        } finally {
+            backendLock.unlock();
         }
     }
 
-    /** Ends a backend call: unlocks, then hands a release requested meanwhile to a worker. */
-    private void unlockBackend() {
-        backendLock.unlock();
-        if (pendingRelease.get() != null && !backendLock.isHeldByCurrentThread()) {
-            if (runtime.schedule(this::drainPendingRelease, 0) == null) {
-                drainPendingRelease();
-            }
+    private void releaseLostLease(LossReason reason) {
+        Duration keep = Duration.ZERO;
+        if (reason == LossReason.PROVIDER_CLOSED) {
+            long remaining = holdUntilNanos - runtime.ticker().nanoTime();
+            keep = remaining > 0 ? Duration.ofNanos(remaining) : Duration.ZERO;
         }
-    }
-
-    private void releaseQuietly(PendingRelease mode) {
-        Duration keepFor = mode == PendingRelease.KEEP_MIN_HOLD ? minHoldLeft() : Duration.ZERO;
+        Duration keepFor = keep;
         try {
             Interrupts.uninterrupted(() -> {
                 releaseOnBackend(keepFor);
                 return null;
             });
         } catch (RuntimeException e) {
-            log.debug("best-effort release of lock '{}' (token {}) failed; the backend frees it when its lease ends",
-                    name(), token, e);
+            log.debug("best-effort release of lost lease on '{}' failed", name(), e);
         }
-    }
-
-    private Duration minHoldLeft() {
-        long keep = holdUntilNanos - runtime.ticker().nanoTime();
-        return keep > 0 ? Duration.ofNanos(keep) : Duration.ZERO;
     }
 
     private void expire() {
         RuntimeException error = lastRenewalError;
-        if (error == null && renewing) {
-            error = new LockBackendException(name(), runtime.backend(),
-                    "renewal still had no answer at the lease's local deadline", null);
-        }
         markLost(error != null ? LossReason.RENEWAL_FAILED : LossReason.EXPIRED, error);
     }
 
@@ -532,108 +466,62 @@ public abstract class AbstractLease implements Lease {
 
     /**
      * Hook for subclasses, called once when the lease is released or lost (after the state change,
-     * before listeners run): free per-lease resources, update in-process bookkeeping. It may run on the
-     * provider's timekeeper thread, so it must not block or do I/O.
+     * before listeners run): free per-lease resources, update in-process bookkeeping.
      */
     protected void onFinished() {
     }
 
-    /**
-     * Moves the deadline after a successful renewal that started at {@code startNanos}, unless the lease
-     * is no longer held or its deadline passed meanwhile (then it stays lost: a late renewal never revives
-     * a lease, and the loss's release frees what the late renewal kept on the backend).
-     */
     private void applyRenewal(long startNanos, Duration renewedTo) {
-        boolean late;
         synchronized (this) {
             if (state != State.HELD) {
                 return;
             }
-            late = runtime.ticker().nanoTime() - deadlineNanos >= 0;
-            if (!late) {
-                leaseTime = renewedTo;
-                deadlineNanos = startNanos + renewedTo.toNanos() - runtime.safetyMarginNanos(renewedTo);
-                lastRenewalError = null;
-                cancelTimers();
-                scheduleDeadline();
-                if (request.autoRenew()) {
-                    scheduleRenewal();
-                }
-            }
-        }
-        if (late) {
-            expire();
-            return;
+            leaseTime = renewedTo;
+            deadlineNanos = startNanos + renewedTo.toNanos() - runtime.safetyMarginNanos(renewedTo);
+            lastRenewalError = null;
+            cancelTimer();
+            scheduleNext();
         }
         runtime.emit(LockEvent.Type.RENEWED, name(), token, renewedTo, null);
     }
 
     // guarded by "this"
-    private void scheduleDeadline() {
-        cancel(deadlineTimer);
-        deadlineTimer = state != State.HELD ? null
-                : runtime.scheduleDeadline(this::onDeadline, deadlineNanos - runtime.ticker().nanoTime());
-    }
-
-    // guarded by "this"
-    private void scheduleRenewalIn(long delayNanos) {
-        cancel(renewalTimer);
-        renewalTimer = state != State.HELD ? null : runtime.schedule(this::renew, delayNanos);
-    }
-
-    private static void cancel(@Nullable ScheduledFuture<?> timer) {
-        if (timer != null) {
-            timer.cancel(false); // never interrupts: the task running may be the caller
-        }
-    }
-
-    // guarded by "this"
-    private void scheduleRenewal() {
+    private void scheduleNext() {
         if (state != State.HELD) {
             return;
         }
-        long untilDeadline = deadlineNanos - runtime.ticker().nanoTime();
-        if (untilDeadline <= 0) {
-            return; // the deadline timer declares the loss
+        long now = runtime.ticker().nanoTime();
+        long untilDeadline = deadlineNanos - now;
+        long delay = untilDeadline;
+        if (request.autoRenew()) {
+            long lease = leaseTime.toNanos();
+            long period = lastRenewalError == null
+                    ? Math.min(lease / 3, untilDeadline / 2) // a late grant renews at half the time left
+                    : Math.min(MAX_RETRY_NANOS, lease / 10);
+            delay = Math.min(period, untilDeadline);
         }
-        long lease = leaseTime.toNanos();
-        long period = lastRenewalError == null
-                ? Math.min(lease / 3, untilDeadline / 2) // a late grant renews at half the time left
-                : Math.min(MAX_RETRY_NANOS, lease / 10);
-        scheduleRenewalIn(Math.min(period, untilDeadline));
+        timer = runtime.schedule(this::onTimer, delay);
     }
 
-    // guarded by "this"
-    private void cancelTimers() {
-        cancel(renewalTimer);
-        renewalTimer = null;
-        cancel(deadlineTimer);
-        deadlineTimer = null;
+    private void cancelTimer() {
+        ScheduledFuture<?> t = timer;
+        if (t != null) {
+            t.cancel(false);
+            timer = null;
+        }
     }
 
-    /** On the timekeeper: declares the loss if the deadline passed; never does I/O, never takes the backend lock. */
-    private void onDeadline() {
+    private void onTimer() {
         if (!isHeld()) {
             return;
         }
-        synchronized (this) {
-            scheduleDeadline(); // woke early (the deadline moved, clock differences): wait for it
-        }
-    }
-
-    /** On a worker: one renewal. At most one is outstanding per lease (the next is scheduled when it ends). */
-    private void renew() {
-        if (!isHeld()) {
-            return;
-        }
-        if (!backendLock.tryLock()) {
-            // an extend or a release of this lease is talking to the backend: look again a little later
+        if (!request.autoRenew()) {
             synchronized (this) {
-                long retry = Math.min(MAX_RETRY_NANOS, leaseTime.toNanos() / 10);
-                scheduleRenewalIn(Math.min(retry, deadlineNanos - runtime.ticker().nanoTime()));
+                scheduleNext(); // woke early (clock differences): wait for the deadline
             }
             return;
         }
+        backendLock.lock();
         try {
             if (!isHeld()) {
                 return;
@@ -641,28 +529,26 @@ public abstract class AbstractLease implements Lease {
             long start = runtime.ticker().nanoTime();
             Duration renewTo = leaseTime;
             boolean renewed;
-            renewing = true;
             try {
                 renewed = renewOnBackend(renewTo);
             } catch (RuntimeException e) {
                 lastRenewalError = e;
-                if (isHeld()) {
-                    log.warn("renewal of lock '{}' (token {}) failed, retrying until its deadline: {}", name(), token, e.toString());
-                    synchronized (this) {
-                        scheduleRenewal();
-                    }
+                log.warn("renewal of lock '{}' (token {}) failed, retrying until its deadline: {}", name(), token, e.toString());
+                synchronized (this) {
+                    scheduleNext();
                 }
                 return;
-            } finally {
-                renewing = false;
             }
             if (!renewed) {
                 markLost(LossReason.REFUSED, null);
                 return;
             }
             applyRenewal(start, renewTo);
+            if (!isHeld()) {
+                cleanUpAfterLoss(LossReason.EXPIRED); // renewed too late: do not keep a lock we gave up
+            }
         } finally {
-            unlockBackend();
+            backendLock.unlock();
         }
     }
 

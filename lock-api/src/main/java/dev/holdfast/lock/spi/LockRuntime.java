@@ -21,20 +21,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What one provider's leases share: the threads that keep time and talk to the backend (not a thread per
- * lease), the clocks, the listeners, owner ids, in-process wake-ups and the set of open leases.
+ * What one provider's leases share: a single scheduler thread for renewals and deadlines (not a thread
+ * per lease), the clocks, the listeners, owner ids, in-process wake-ups and the set of open leases.
  * Created by {@link AbstractProviderBuilder#runtime(String)}; closed by the provider.
- *
- * <p>Threads (all daemon threads, named after the backend):
- * <ul>
- *   <li>one <b>timekeeper</b> ({@code holdfast-<backend>-timekeeper-N}) that only declares leases lost at
- *       their local deadlines: it flips state and runs loss callbacks, never does I/O and never waits for
- *       a lease's backend call;</li>
- *   <li>a small bounded pool of <b>workers</b> ({@code holdfast-<backend>-worker-N}, at most
- *       {@value #WORKER_THREADS}) for renewals, releases after a loss and every task a backend
- *       {@link #schedule schedules}. A lease has at most one renewal outstanding, so one hung backend call
- *       holds one worker and the others keep renewing the provider's other leases.</li>
- * </ul>
  */
 public final class LockRuntime implements AutoCloseable {
 
@@ -51,11 +40,7 @@ public final class LockRuntime implements AutoCloseable {
     private final WaitSignals signals = new WaitSignals();
     private final Set<AbstractLease> openLeases = ConcurrentHashMap.newKeySet();
     private final ConcurrentHashMap<String, Object> claims = new ConcurrentHashMap<>();
-    private final ScheduledThreadPoolExecutor timekeeper;
-    private final ScheduledThreadPoolExecutor workers;
-
-    /** The most worker threads a provider starts (they start as work arrives and are kept). */
-    public static final int WORKER_THREADS = 4;
+    private final ScheduledThreadPoolExecutor scheduler;
 
     LockRuntime(String backend, Ticker ticker, Clock clock, List<LockListener> listeners, @Nullable String instanceName,
                 long tokenOffset) {
@@ -66,19 +51,13 @@ public final class LockRuntime implements AutoCloseable {
         this.listeners = List.copyOf(listeners);
         this.instanceId = (instanceName != null ? instanceName : defaultInstanceName())
                 + "/" + UUID.randomUUID().toString().substring(0, 8);
-        this.timekeeper = executor(1, "timekeeper");
-        this.workers = executor(WORKER_THREADS, "worker");
-    }
-
-    private ScheduledThreadPoolExecutor executor(int threads, String role) {
-        ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(threads, r -> {
-            Thread t = new Thread(r, "holdfast-" + backend + "-" + role + "-" + THREAD_IDS.incrementAndGet());
+        this.scheduler = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "holdfast-" + backend + "-renewer-" + THREAD_IDS.incrementAndGet());
             t.setDaemon(true);
             return t;
         });
-        executor.setRemoveOnCancelPolicy(true);
-        executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
-        return executor;
+        this.scheduler.setRemoveOnCancelPolicy(true);
+        this.scheduler.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
     }
 
     private static String defaultInstanceName() {
@@ -146,40 +125,23 @@ public final class LockRuntime implements AutoCloseable {
         return Math.min(lease / 2, lease / 100 + TimeUnit.MILLISECONDS.toNanos(2));
     }
 
-    /**
-     * Runs {@code task} on a worker thread after {@code delayNanos}; null if the runtime is closed. Tasks
-     * may do backend I/O (they never delay a lease's deadline), but should bound it: a task that hangs
-     * holds one of the {@value #WORKER_THREADS} workers.
-     */
+    /** Runs {@code task} on the scheduler thread after {@code delayNanos}; null if the runtime is closed. */
     public @Nullable ScheduledFuture<?> schedule(Runnable task, long delayNanos) {
         try {
-            return workers.schedule(guarded(task), Math.max(0, delayNanos), TimeUnit.NANOSECONDS);
+            return scheduler.schedule(guarded(task), Math.max(0, delayNanos), TimeUnit.NANOSECONDS);
         } catch (RejectedExecutionException closed) {
             return null;
         }
     }
 
     /**
-     * Runs {@code task} every {@code period} on a worker thread (for backend health checks shared by many
-     * leases); null if the runtime is closed.
+     * Runs {@code task} every {@code period} on the scheduler thread (for backend health checks shared
+     * by many leases); null if the runtime is closed.
      */
     public @Nullable ScheduledFuture<?> scheduleWithFixedDelay(Runnable task, Duration period) {
         try {
             long nanos = period.toNanos();
-            return workers.scheduleWithFixedDelay(guarded(task), nanos, nanos, TimeUnit.NANOSECONDS);
-        } catch (RejectedExecutionException closed) {
-            return null;
-        }
-    }
-
-    /**
-     * Runs {@code task} on the timekeeper thread after {@code delayNanos}; null if the runtime is closed.
-     * Only for the lease engine's deadline checks: such a task must never do I/O or wait for a lock that
-     * I/O may hold.
-     */
-    @Nullable ScheduledFuture<?> scheduleDeadline(Runnable task, long delayNanos) {
-        try {
-            return timekeeper.schedule(guarded(task), Math.max(0, delayNanos), TimeUnit.NANOSECONDS);
+            return scheduler.scheduleWithFixedDelay(guarded(task), nanos, nanos, TimeUnit.NANOSECONDS);
         } catch (RejectedExecutionException closed) {
             return null;
         }
@@ -187,7 +149,7 @@ public final class LockRuntime implements AutoCloseable {
 
     /** Whether {@link #close()} was called. */
     public boolean isClosed() {
-        return workers.isShutdown();
+        return scheduler.isShutdown();
     }
 
     private static Runnable guarded(Runnable task) {
@@ -251,15 +213,10 @@ public final class LockRuntime implements AutoCloseable {
         return List.copyOf(openLeases);
     }
 
-    /**
-     * Stops the timekeeper and the workers; delayed tasks are dropped, a worker task already running (a
-     * hung renewal) is not interrupted and finishes on its own. Leases must have been closed first (the
-     * provider does that).
-     */
+    /** Stops the scheduler thread. Leases must have been closed first (the provider does that). */
     @Override
     public void close() {
-        timekeeper.shutdownNow();
-        workers.shutdown();
+        scheduler.shutdownNow();
         signals.signalAll();
     }
 

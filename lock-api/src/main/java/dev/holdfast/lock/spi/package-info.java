@@ -5,10 +5,10 @@
  *   <li>{@link dev.holdfast.lock.spi.AbstractLockProvider} — request validation, timing, events, error
  *       wrapping, interrupt handling and the set of open leases closed with the provider;</li>
  *   <li>{@link dev.holdfast.lock.spi.AbstractLease} — the lease state machine (held, released, lost),
- *       the conservative local deadline (kept by a timekeeper thread that no backend I/O can delay),
- *       automatic renewal on a small pool of worker threads, minHold, and loss reported exactly once;</li>
- *   <li>{@link dev.holdfast.lock.spi.LockRuntime} — one per provider: the timekeeper and worker threads,
- *       clocks, listeners, owner ids and in-process wake-ups;</li>
+ *       the conservative local deadline, automatic renewal on the provider's single scheduler thread,
+ *       minHold, and loss reported exactly once;</li>
+ *   <li>{@link dev.holdfast.lock.spi.LockRuntime} — one per provider: the scheduler thread, clocks,
+ *       listeners, owner ids and in-process wake-ups;</li>
  *   <li>{@link dev.holdfast.lock.spi.WaitSignals} and {@link dev.holdfast.lock.spi.Backoff} — waiting for a
  *       busy lock: woken by a signal where the backend can notify, jittered backoff as the fallback;</li>
  *   <li>{@link dev.holdfast.lock.spi.Interrupts} — telling an interrupt from a backend failure, and running

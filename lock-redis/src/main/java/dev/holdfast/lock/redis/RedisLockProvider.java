@@ -47,7 +47,7 @@ import org.slf4j.LoggerFactory;
  *       through {@code signals()}; a jittered backoff (default 10–200 ms) covers missed messages and
  *       locks that simply expire.</li>
  *   <li><b>Renew / extend</b>: PEXPIRE only if owner and token still match; 0 = refused, and the lease is
- *       lost at once. Renewal runs at a third of the lease time on the provider's renewal workers;
+ *       lost at once. Renewal runs at a third of the lease time on the provider's single scheduler thread;
  *       a renewal that cannot reach Redis is retried until the conservative local deadline.</li>
  *   <li><b>Release</b>: only if owner and token match: DEL and PUBLISH on the release channel, or, when
  *       the request's minHold has not passed, PEXPIRE to the rest of it; the owner id is remembered for
